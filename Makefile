@@ -1,0 +1,43 @@
+# The two commands a user needs: `make run` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.setup-stamp
+
+.PHONY: setup run index test test-fast check lint browser clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	@touch $(STAMP)
+
+# Build or refresh the index of the bundled knowledge pack (incremental: unchanged files embed nothing).
+index: setup
+	$(PY) -m assistant ingest corpus --prune
+
+run: setup
+	$(PY) app.py
+
+test: setup browser
+	$(PY) -m pytest
+
+# Everything but the slow and browser tests, for a quick loop while editing.
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not browser"
+
+check: setup
+	$(VENV)/bin/ruff check assistant tests app.py
+	$(VENV)/bin/ruff format --check assistant tests app.py
+	$(VENV)/bin/mypy
+
+# Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,127 @@
+"""One typed settings object for the whole product.
+
+Every knob lives here, read from ``RESILIENCE_*`` environment variables (or a
+``.env`` file) by :func:`load_settings`. Nothing is read at import time and no
+other module reads ``os.environ``: components receive the values they need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The project root (the folder holding ``assistant/``, ``corpus/``, ``prompts/``).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Audience = Literal["resident", "staff", "department"]
+
+
+class Settings(BaseSettings):
+    """All configuration of the assistant. Field descriptions double as documentation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RESILIENCE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- where things live -------------------------------------------------------------
+    index_dir: Path = Field(
+        default=PROJECT_ROOT / "index",
+        description="Folder of the persisted local index (Chroma store, manifest, BM25).",
+    )
+    corpus_dir: Path = Field(
+        default=PROJECT_ROOT / "corpus",
+        description="The bundled knowledge pack indexed by `make run`.",
+    )
+    prompts_dir: Path = Field(
+        default=PROJECT_ROOT / "prompts", description="Prompt templates, one file per audience."
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "index" / "data",
+        description="Folder for application data such as the self-assessment history database.",
+    )
+
+    # --- embeddings and vector store -------------------------------------------------
+    embedding_model: str = Field(
+        default="use-multilingual",
+        description=(
+            "Embedder by name: 'use-multilingual' (bundled multilingual USE v3) or "
+            "'sentence-transformers:<model name or local path>' for a model available offline."
+        ),
+    )
+    embed_batch_size: int = Field(default=64, gt=0, description="Texts embedded per batch.")
+    chroma_host: str | None = Field(
+        default=None,
+        description="Host of a Chroma server; when set the index lives there instead of index_dir.",
+    )
+    chroma_port: int = Field(default=8000, gt=0, lt=65536, description="Port of the Chroma server.")
+    lock_timeout_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds a writer waits for another writer's lock on a local index before failing.",
+    )
+
+    # --- loading -----------------------------------------------------------------------
+    max_file_mb: float = Field(default=50.0, gt=0, description="Largest file accepted for ingest, MiB.")
+    max_pdf_pages: int = Field(default=1000, gt=0, description="Most pages read from one PDF.")
+    pdf_timeout_s: float = Field(
+        default=120.0, gt=0, description="Wall-clock limit for parsing one PDF (child process)."
+    )
+    pdf_memory_mb: int = Field(
+        default=2048, gt=0, description="Address-space limit of the PDF-parsing child process, MiB."
+    )
+    ocr_enabled: bool = Field(
+        default=True, description="OCR PDF pages without a text layer (rapidocr, offline)."
+    )
+
+    # --- chunking ---------------------------------------------------------------------
+    chunk_max_chars: int = Field(
+        default=600, gt=50, description="Longest chunk; longer articles split at sentence ends."
+    )
+    chunk_target_chars: int = Field(
+        default=400, gt=20, description="Target size when packing paragraphs of papers and guides."
+    )
+    chunk_min_chars: int = Field(
+        default=40, ge=0, description="Units shorter than this may merge with a neighbour."
+    )
+
+    # --- retrieval and answers -----------------------------------------------------
+    default_jurisdiction: str = Field(
+        default="上海", description="Jurisdiction preferred when a question names no place."
+    )
+    top_k: int = Field(default=5, gt=0, le=50, description="Citations returned per answer.")
+
+    # --- optional LLM --------------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint; unset means extractive answers only."
+    )
+    llm_model: str = Field(default="qwen2.5:7b-instruct", description="Model name at the endpoint.")
+    llm_api_key: str = Field(default="not-needed", description="API key for the LLM endpoint.")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Time limit of one LLM call.")
+
+    # --- web app -------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address the web app listens on.")
+    port: int = Field(default=7860, gt=0, lt=65536, description="Port of the web app.")
+    auth: str | None = Field(
+        default=None, description="Optional login for the web app as 'user:password[,user2:pw2]'."
+    )
+    admin_users: str = Field(
+        default="admin",
+        description="Comma-separated logins allowed to upload and delete documents (needs auth).",
+    )
+    upload_max_mb: float = Field(default=20.0, gt=0, description="Largest upload accepted, MiB.")
+
+    def admin_names(self) -> set[str]:
+        """The logins with upload/delete rights."""
+        return {name.strip() for name in self.admin_users.split(",") if name.strip()}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment, with explicit overrides (e.g. CLI flags) on top.
+
+    Overrides whose value is ``None`` are ignored so CLI shells can pass optional flags through.
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)  # type: ignore[arg-type]
