@@ -39,8 +39,8 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "prompts", description="Prompt templates, one file per audience."
     )
     data_dir: Path = Field(
-        default=PROJECT_ROOT / "index" / "data",
-        description="Folder for application data such as the self-assessment history database.",
+        default=PROJECT_ROOT / "data",
+        description="Folder for application data such as the self-assessment history (assessments.db).",
     )
 
     # --- embeddings and vector store -------------------------------------------------
