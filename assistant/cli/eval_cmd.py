@@ -1,0 +1,89 @@
+"""``eval``: measure retrieval and answers on the team's question sets.
+
+The evaluation index holds ``../shared/corpus`` plus the project's ``corpus/`` and lives in
+``index/eval`` (incremental: a second run embeds nothing). The vanilla LangChain baseline
+sits beside it in ``index/eval-vanilla``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from assistant.cli.common import print_json
+from assistant.settings import PROJECT_ROOT
+
+DEFAULT_SET = PROJECT_ROOT / "eval" / "devset.jsonl"
+PACK_SET = PROJECT_ROOT / "eval" / "pack_questions.jsonl"
+SHARED_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "eval",
+        help="评测检索与回答（hit@1、hit@5、MRR、nDCG@5、引用精度、拒答、延迟）",
+        description="在评测问题集上对比混合检索、单独 BM25、单独向量检索和原始 LangChain 流程。",
+    )
+    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="问题集 JSONL（默认 eval/devset.jsonl）")
+    parser.add_argument("--pack-set", type=Path, default=PACK_SET, help="知识包问题集（默认 eval/pack_questions.jsonl）")
+    parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS, help="外部语料目录（默认 ../shared/corpus）")
+    parser.add_argument("--index", type=Path, help="评测索引目录（默认 index/eval）")
+    parser.add_argument("--split", action="append", help="只评测这些 split（dev/test，可重复）")
+    parser.add_argument("--no-baseline", action="store_true", help="不运行原始 LangChain 基线")
+    parser.add_argument("--report", type=Path, default=PROJECT_ROOT / "eval" / "reports" / "latest.md")
+    parser.add_argument("--json", action="store_true", help="输出 JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.factory import build_assistant
+    from assistant.services.baseline import VanillaLangChainBaseline
+    from assistant.services.evaluate import Evaluator, load_eval_set, render_markdown
+    from assistant.settings import load_settings
+
+    if not args.set.is_file():
+        print(f"{args.set}: 问题集不存在", file=sys.stderr)
+        return 2
+    if not args.corpus.is_dir():
+        print(f"{args.corpus}: 语料目录不存在（评测需要 ../shared/corpus）", file=sys.stderr)
+        return 2
+    base = load_settings()
+    index_dir = args.index or base.index_dir / "eval"
+    assistant = build_assistant(load_settings(index_dir=index_dir))
+    started = time.perf_counter()
+    report_ingest = assistant.ingest_service.ingest([args.corpus, assistant.settings.corpus_dir])
+    _say(f"评测索引：{report_ingest.total_chunks} 个片段（本次嵌入 {report_ingest.embedded_chunks} 个），"
+         f"{time.perf_counter() - started:.1f} 秒")
+    items = load_eval_set(args.set)
+    if args.split:
+        items = [i for i in items if i.split in set(args.split)]
+    baseline = None
+    if not args.no_baseline:
+        baseline = VanillaLangChainBaseline(
+            assistant.loader, assistant.embeddings, index_dir.parent / (index_dir.name + "-vanilla")
+        )
+        files = [p for p in sorted(args.corpus.rglob("*")) if p.is_file() and p.suffix in {".md", ".txt"}]
+        files += [p for p in sorted(assistant.settings.corpus_dir.rglob("*.md"))]
+        _say(f"原始 LangChain 基线：{baseline.build(files)} 个片段")
+    evaluator = Evaluator(assistant.answer_service, assistant.retriever, baseline)
+    report = evaluator.run(items, progress=_say)
+    pack = None
+    if args.pack_set and args.pack_set.is_file():
+        _say("知识包问题集")
+        pack = evaluator.run_pack(load_eval_set(args.pack_set))
+    markdown = render_markdown(report, pack)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(markdown + "\n", encoding="utf-8")
+    if args.json:
+        print_json({"report": report, "pack": pack, "report_file": str(args.report)})
+    else:
+        print(markdown)
+        print(f"\n报告已写入 {args.report}")
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

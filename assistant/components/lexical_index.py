@@ -1,0 +1,160 @@
+"""BM25 over jieba tokens, kept beside the Chroma store, plus the in-memory chunk catalogue.
+
+The catalogue (every chunk's text and metadata) is what retrieval needs for direct article
+lookup, metadata filters and collapsing parts of one article; BM25 needs the same list in
+the same order, so both are saved together under ``index_dir/bm25/<collection>/`` stamped
+with the manifest generation. When the stamp matches, loading takes a fraction of a second;
+otherwise the index is rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from assistant.components.tokenizer import ChineseTokenizer
+from assistant.domain import Chunk
+
+_FORMAT_VERSION = 1
+
+
+class LexicalIndex:
+    """Chunks in a fixed order with a BM25 index over their ``embed_text``."""
+
+    def __init__(self, tokenizer: ChineseTokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.chunks: list[Chunk] = []
+        self.generation: int | None = None
+        self._bm25: bm25s.BM25 | None = None
+        self._vocab: dict[str, int] = {}
+        self._by_id: dict[str, int] = {}
+        self._by_article: dict[tuple[str, int], list[int]] = {}
+        self._meta_values: dict[str, np.ndarray] = {}
+
+    # --- building and persistence -----------------------------------------------------
+    def build(self, chunks: Sequence[Chunk], generation: int | None = None) -> None:
+        ordered = sorted(chunks, key=lambda c: (str(c.metadata.get("doc_id", "")), _ordinal(c), c.id))
+        corpus_tokens = [self.tokenizer.tokenize(c.embed_text or c.text) or ["∅"] for c in ordered]
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        if corpus_tokens:
+            bm25.index(corpus_tokens, show_progress=False)
+        self._install(list(ordered), bm25 if corpus_tokens else None, generation)
+
+    def save(self, folder: Path) -> None:
+        """Write atomically: a temp folder renamed over the old one, so a crash leaves one or the other."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".bm25-", dir=folder.parent))
+        try:
+            if self._bm25 is not None:
+                self._bm25.save(str(tmp / "bm25"), show_progress=False)
+            rows = [
+                {"id": c.id, "text": c.text, "embed_text": c.embed_text, "metadata": c.metadata}
+                for c in self.chunks
+            ]
+            (tmp / "chunks.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            stamp = {"format": _FORMAT_VERSION, "generation": self.generation, "count": len(self.chunks)}
+            (tmp / "stamp.json").write_text(json.dumps(stamp), encoding="utf-8")
+            old = folder.with_name(folder.name + ".old")
+            if folder.exists():
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def load(self, folder: Path, generation: int | None) -> bool:
+        """Load a saved index if its stamp matches ``generation``; False means rebuild."""
+        try:
+            stamp = json.loads((folder / "stamp.json").read_text(encoding="utf-8"))
+            if stamp.get("format") != _FORMAT_VERSION or stamp.get("generation") != generation:
+                return False
+            rows = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+            chunks = [Chunk(r["id"], r["text"], r["embed_text"], r["metadata"]) for r in rows]
+            bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else None
+        except (OSError, ValueError, KeyError):
+            return False
+        self._install(chunks, bm25, generation)
+        return True
+
+    def _install(self, chunks: list[Chunk], bm25: bm25s.BM25 | None, generation: int | None) -> None:
+        self.chunks = chunks
+        self.generation = generation
+        self._bm25 = bm25
+        self._vocab = dict(bm25.vocab_dict) if bm25 is not None else {}
+        self._by_id = {c.id: i for i, c in enumerate(chunks)}
+        by_article: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for i, c in enumerate(chunks):
+            no = int(c.metadata.get("article_no") or 0)
+            if no:
+                by_article[(str(c.metadata.get("doc_id", "")), no)].append(i)
+        self._by_article = dict(by_article)
+        self._meta_values = {}
+
+    # --- lookups ---------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def index_of(self, chunk_id: str) -> int | None:
+        return self._by_id.get(chunk_id)
+
+    def article(self, doc_id: str, article_no: int) -> list[int]:
+        """Indices of every part of one article, in order."""
+        return self._by_article.get((doc_id, article_no), [])
+
+    def known_tokens(self, tokens: Sequence[str]) -> list[str]:
+        return [t for t in tokens if t in self._vocab]
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every chunk (zeros when no token is known)."""
+        known = self.known_tokens(tokens)
+        if self._bm25 is None or not known:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def document_frequency(self, token: str) -> int:
+        """How many chunks contain ``token`` (for IDF weights in the answer composer)."""
+        if self._bm25 is None or token not in self._vocab:
+            return 0
+        tid = self._vocab[token]
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[tid + 1] - indptr[tid])
+
+    def mask(self, filters: Mapping[str, Any] | None) -> np.ndarray | None:
+        """Boolean mask of chunks whose metadata match every filter (values: str or list of str).
+
+        Comma-joined metadata (audience, hazards) match when any listed value is present.
+        """
+        if not filters:
+            return None
+        keep = np.ones(len(self.chunks), dtype=bool)
+        for key, wanted in filters.items():
+            if wanted in (None, "", []):
+                continue
+            allowed = {wanted} if isinstance(wanted, str) else set(wanted)
+            column = self._column(key)
+            keep &= np.array([bool(allowed & set(v.split(","))) for v in column], dtype=bool)
+        return keep
+
+    def _column(self, key: str) -> np.ndarray:
+        if key not in self._meta_values:
+            self._meta_values[key] = np.array(
+                [str(c.metadata.get(key, "")) for c in self.chunks], dtype=object
+            )
+        return self._meta_values[key]
+
+
+def _ordinal(chunk: Chunk) -> int:
+    try:
+        return int(chunk.metadata.get("ordinal", 0))
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,320 @@
+"""The ask use case: resolve follow-ups, retrieve, decide whether there is a basis, answer.
+
+The extractive composer always runs (it is cheap and deterministic); when an LLM endpoint
+is configured its streamed answer replaces the extractive one only if it cites nothing but
+the passages it was given. Any failure falls back to the extractive answer with a note.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.components.llm import ChatStreamer, LLMError
+from assistant.services.compose import Citation, ExtractiveComposer, format_source
+from assistant.services.query_analysis import resolve_follow_up
+from assistant.services.retrieve import HybridRetriever, Retrieval
+
+AUDIENCES = ("resident", "staff", "department")
+_CITE = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class RefusalPolicy:
+    """Refuse when the evidence is weak. Thresholds are calibrated on the dev split.
+
+    ``coverage`` is the share of the question's content words found in the top passages;
+    ``top_dense`` the best cosine similarity; ``known_ratio`` the share of question words the
+    index knows at all. A direct article lookup is never refused.
+    """
+
+    min_coverage: float = 0.5
+    min_dense: float = 0.35
+    min_known: float = 0.5
+
+    def refuse(self, signals: Mapping[str, float]) -> bool:
+        if signals.get("direct"):
+            return False
+        if signals.get("n_tokens", 0) == 0:
+            return True
+        if signals.get("known_ratio", 0.0) < self.min_known:
+            return True
+        return (
+            signals.get("coverage", 0.0) < self.min_coverage
+            and signals.get("top_dense", 0.0) < self.min_dense
+        )
+
+
+@dataclass
+class AnswerResult:
+    """One answer; ``to_json`` is the CLI/API contract."""
+
+    question: str
+    audience: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    timings_ms: dict[str, float]
+    id: str | None = None
+    resolved_question: str = ""
+    notes: list[str] = field(default_factory=list)
+    signals: dict[str, float] = field(default_factory=dict)
+    generated_by: str = "extractive"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass
+class AnswerEvent:
+    """A streamed piece of an answer (``delta``) or the finished result (``final``)."""
+
+    kind: str
+    text: str = ""
+    result: AnswerResult | None = None
+
+
+class AnswerService:
+    """Answers questions from the index, cited, for one of three audiences."""
+
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        composer: ExtractiveComposer,
+        refusal: RefusalPolicy,
+        templates: Mapping[str, str],
+        prompts_dir: Path,
+        top_k: int = 5,
+        llm: ChatStreamer | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.composer = composer
+        self.refusal = refusal
+        self.templates = templates
+        self.prompts_dir = prompts_dir
+        self.top_k = top_k
+        self.llm = llm
+
+    def ask(
+        self,
+        question: str,
+        audience: str = "staff",
+        history: Sequence[str] = (),
+        k: int | None = None,
+        filters: Mapping[str, Any] | None = None,
+        id: str | None = None,
+    ) -> AnswerResult:
+        result: AnswerResult | None = None
+        for event in self.stream(question, audience, history, k, filters, id):
+            if event.kind == "final":
+                result = event.result
+        assert result is not None
+        return result
+
+    def stream(
+        self,
+        question: str,
+        audience: str = "staff",
+        history: Sequence[str] = (),
+        k: int | None = None,
+        filters: Mapping[str, Any] | None = None,
+        id: str | None = None,
+    ) -> Iterator[AnswerEvent]:
+        if audience not in AUDIENCES:
+            raise ValueError(f"audience 应为 {'/'.join(AUDIENCES)} 之一，收到“{audience}”")
+        started = time.perf_counter()
+        resolved = resolve_follow_up(question, history)
+        retrieval = self.retriever.retrieve(resolved, k=k or self.top_k, filters=filters)
+        t_retrieved = time.perf_counter()
+        notes: list[str] = []
+        if resolved != question:
+            notes.append(self.templates.get("follow_up_note", "").format(previous=history[-1].strip()))
+
+        if not retrieval.items or self.refusal.refuse(retrieval.signals):
+            text = self._refusal_text()
+            result = self._result(
+                question, resolved, audience, text, True, [], retrieval, started, t_retrieved, notes, id
+            )
+            yield AnswerEvent("delta", text)
+            yield AnswerEvent("final", result=result)
+            return
+
+        composition = self.composer.compose(
+            resolved, audience, retrieval.items, retrieval.expansions, self.retriever.article_text
+        )
+        if self.llm is not None:
+            yield from self._stream_llm(
+                question,
+                resolved,
+                audience,
+                retrieval,
+                composition.text,
+                composition.citations,
+                started,
+                t_retrieved,
+                notes,
+                id,
+            )
+            return
+        text = "\n".join([*notes, composition.text]) if notes else composition.text
+        yield AnswerEvent("delta", text)
+        yield AnswerEvent(
+            "final",
+            result=self._result(
+                question,
+                resolved,
+                audience,
+                text,
+                False,
+                composition.citations,
+                retrieval,
+                started,
+                t_retrieved,
+                notes,
+                id,
+            ),
+        )
+
+    # --- LLM path ------------------------------------------------------------------------
+    def _stream_llm(
+        self,
+        question: str,
+        resolved: str,
+        audience: str,
+        retrieval: Retrieval,
+        fallback_text: str,
+        fallback_citations: list[Citation],
+        started: float,
+        t_retrieved: float,
+        notes: list[str],
+        id: str | None,
+    ) -> Iterator[AnswerEvent]:
+        assert self.llm is not None
+        given = self._numbered_citations(retrieval)
+        system = self._prompt("llm_system.md") + "\n\n" + self._prompt(f"llm_{audience}.md")
+        user = self._prompt("llm_user.md").format(passages=_quote_passages(given), question=resolved)
+        pieces: list[str] = []
+        try:
+            for piece in self.llm.stream(system, user):
+                pieces.append(piece)
+                yield AnswerEvent("delta", piece)
+        except LLMError as exc:
+            notes = [*notes, str(exc)]
+        generated = "".join(pieces).strip()
+        cited = {int(n) for n in _CITE.findall(generated)}
+        allowed = {c.n for c in given}
+        if generated and cited and cited <= allowed:
+            citations = [c for c in given if c.n in cited]
+            result = self._result(
+                question,
+                resolved,
+                audience,
+                generated,
+                False,
+                citations,
+                retrieval,
+                started,
+                t_retrieved,
+                notes,
+                id,
+            )
+            result.generated_by = "llm"
+        else:
+            note = self.templates.get("llm_fallback_note", "")
+            text = "\n".join([*notes, note, fallback_text]) if note else fallback_text
+            result = self._result(
+                question,
+                resolved,
+                audience,
+                text,
+                False,
+                fallback_citations,
+                retrieval,
+                started,
+                t_retrieved,
+                [*notes, note],
+                id,
+            )
+            yield AnswerEvent("replace", text)
+        yield AnswerEvent("final", result=result)
+
+    def _numbered_citations(self, retrieval: Retrieval) -> list[Citation]:
+        out = []
+        for n, item in enumerate(retrieval.items, start=1):
+            chunk = item.chunk
+            out.append(
+                Citation(
+                    n,
+                    chunk.title,
+                    str(chunk.metadata.get("file", "")),
+                    _locator(chunk.metadata),
+                    self.retriever.article_text(chunk),
+                    item.score,
+                    chunk,
+                )
+            )
+        return out
+
+    # --- helpers ------------------------------------------------------------------------
+    def _prompt(self, name: str) -> str:
+        return (self.prompts_dir / name).read_text(encoding="utf-8").strip()
+
+    def _refusal_text(self) -> str:
+        return self._prompt("refusal.txt")
+
+    def _result(
+        self,
+        question: str,
+        resolved: str,
+        audience: str,
+        text: str,
+        refused: bool,
+        citations: list[Citation],
+        retrieval: Retrieval,
+        started: float,
+        t_retrieved: float,
+        notes: list[str],
+        id: str | None,
+    ) -> AnswerResult:
+        finished = time.perf_counter()
+        return AnswerResult(
+            question=question,
+            audience=audience,
+            answer=text,
+            refused=refused,
+            citations=citations,
+            timings_ms={
+                "retrieve": (t_retrieved - started) * 1000,
+                "answer": (finished - t_retrieved) * 1000,
+                "total": (finished - started) * 1000,
+            },
+            id=id,
+            resolved_question=resolved,
+            notes=[n for n in notes if n],
+            signals=retrieval.signals,
+        )
+
+
+def _locator(meta: Mapping[str, Any]) -> str:
+    locator = str(meta.get("locator", ""))
+    page = int(meta.get("page") or 0)
+    return f"{locator}（第{page}页）" if page and locator else (f"第{page}页" if page else locator)
+
+
+def _quote_passages(citations: Sequence[Citation]) -> str:
+    """Passages as quoted data; tag-like text inside documents is neutralised."""
+    blocks = []
+    for c in citations:
+        body = c.text.replace("<", "＜").replace(">", "＞")
+        blocks.append(f'<passage n="{c.n}" source="{format_source(c)}">\n{body}\n</passage>')
+    return "\n".join(blocks)

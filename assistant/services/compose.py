@@ -1,0 +1,243 @@
+"""The deterministic, extractive answer composer.
+
+It never writes a fact of its own: every line of an answer is a sentence (or list item)
+copied from a cited passage, followed by that passage's [n]. What it adds is only framing
+text from ``prompts/`` and, for residents in an emergency, the emergency number first
+(from ``corpus/emergency_numbers.yaml``, which states its basis).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.components.tokenizer import ChineseTokenizer
+from assistant.domain import Chunk, ScoredChunk
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
+_LEADING_LABEL = re.compile(
+    r"^\s*(?:#+\s*|第[零〇一二两三四五六七八九十百千\d]+条\s*|[（(][一二三四五六七八九十\d]+[）)]\s*"
+    r"|\d+[.．、)]\s*|[-*•]\s*)+"
+)
+
+#: How many sentences each audience gets, and how many sources at most.
+_LIMITS = {"resident": (6, 3), "staff": (8, 4), "department": (10, 5)}
+
+
+@dataclass(frozen=True)
+class EmergencyRule:
+    number: str
+    label: str
+    words: tuple[str, ...]
+
+
+@dataclass
+class EmergencyNumbers:
+    """Which emergency number to show first for a resident's question."""
+
+    rules: list[EmergencyRule] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> EmergencyNumbers:
+        if not path.is_file():
+            return cls()
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        rules = [
+            EmergencyRule(str(r["number"]), str(r["label"]), tuple(str(w) for w in r.get("words", [])))
+            for r in data.get("rules", [])
+        ]
+        return cls(rules)
+
+    def for_question(self, question: str) -> list[EmergencyRule]:
+        hits = [rule for rule in self.rules if any(w in question for w in rule.words)]
+        return hits[:2]
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    file: str
+    locator: str
+    text: str
+    score: float
+    chunk: Chunk | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "source": self.source,
+            "file": self.file,
+            "locator": self.locator,
+            "text": self.text,
+            "score": round(self.score, 6),
+        }
+
+
+@dataclass
+class Composition:
+    text: str
+    citations: list[Citation]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of a passage, labels kept (they are stripped for display)."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in parts if p and len(re.sub(r"\W", "", p)) >= 4]
+
+
+def display_sentence(sentence: str) -> str:
+    """A sentence without its article label or list marker, ending in proper punctuation."""
+    core = _LEADING_LABEL.sub("", sentence).strip()
+    if core.endswith(("；", ";", "，", ",", "：", ":")):
+        core = core[:-1] + "。"
+    elif not core.endswith(("。", "！", "？", "!", "?", "）", ")")):
+        core += "。"
+    return core
+
+
+class ExtractiveComposer:
+    """Selects the sentences that best answer a question and cites them by [n]."""
+
+    def __init__(
+        self,
+        tokenizer: ChineseTokenizer,
+        document_frequency: Callable[[str], int],
+        corpus_size: Callable[[], int],
+        emergency: EmergencyNumbers,
+        templates: dict[str, str],
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.document_frequency = document_frequency
+        self.corpus_size = corpus_size
+        self.emergency = emergency
+        self.templates = templates
+
+    def compose(
+        self,
+        question: str,
+        audience: str,
+        evidence: Sequence[ScoredChunk],
+        expansions: Sequence[str],
+        passage_text: Callable[[Chunk], str],
+    ) -> Composition:
+        max_sentences, max_sources = _LIMITS.get(audience, _LIMITS["staff"])
+        weights = self._term_weights(question, expansions)
+        candidates: list[tuple[float, int, int, str]] = []  # (score, evidence rank, position, sentence)
+        for rank, item in enumerate(evidence[:max_sources]):
+            for pos, sentence in enumerate(split_sentences(passage_text(item.chunk))):
+                score = self._sentence_score(sentence, weights) / (1.0 + 0.35 * rank)
+                if score > 0 or (rank == 0 and pos == 0):
+                    candidates.append((score, rank, pos, sentence))
+        # Best sentences first; ties broken by evidence rank and position (deterministic).
+        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+        chosen: list[tuple[int, int, str]] = []
+        seen: set[str] = set()
+        best = candidates[0][0] if candidates else 0.0
+        for score, rank, pos, sentence in candidates:
+            key = display_sentence(sentence)
+            if key in seen or (chosen and score < 0.2 * best):
+                continue
+            seen.add(key)
+            chosen.append((rank, pos, sentence))
+            if len(chosen) >= max_sentences:
+                break
+        if evidence and not any(rank == 0 for rank, _, _ in chosen):
+            first = split_sentences(passage_text(evidence[0].chunk))
+            if first:
+                chosen.insert(0, (0, 0, first[0]))
+        used_ranks = sorted({rank for rank, _, _ in chosen})
+        number_of = {rank: n for n, rank in enumerate(used_ranks, start=1)}
+        citations = [self._citation(number_of[r], evidence[r], passage_text) for r in used_ranks]
+        chosen.sort(key=lambda c: (c[0], c[1]))  # read in source order: by evidence, then position
+        text = self._render(question, audience, chosen, number_of, citations)
+        return Composition(text=text, citations=citations)
+
+    # --- scoring -------------------------------------------------------------------------
+    def _term_weights(self, question: str, expansions: Sequence[str]) -> dict[str, float]:
+        n = max(self.corpus_size(), 1)
+        weights: dict[str, float] = {}
+        for factor, text in ((1.0, question), (0.6, " ".join(expansions))):
+            for token in self.tokenizer.tokenize(text):
+                df = self.document_frequency(token)
+                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                weights[token] = max(weights.get(token, 0.0), factor * idf)
+        return weights
+
+    def _sentence_score(self, sentence: str, weights: dict[str, float]) -> float:
+        tokens = set(self.tokenizer.tokenize(sentence))
+        hit = sum(w for t, w in weights.items() if t in tokens)
+        return hit / (1.0 + len(sentence) / 400.0)
+
+    # --- rendering --------------------------------------------------------------------
+    def _citation(self, n: int, item: ScoredChunk, passage_text: Callable[[Chunk], str]) -> Citation:
+        chunk = item.chunk
+        return Citation(
+            n=n,
+            source=chunk.title,
+            file=str(chunk.metadata.get("file", "")),
+            locator=citation_locator(chunk),
+            text=passage_text(chunk),
+            score=item.score,
+            chunk=chunk,
+        )
+
+    def _render(
+        self,
+        question: str,
+        audience: str,
+        chosen: Sequence[tuple[int, int, str]],
+        number_of: dict[int, int],
+        citations: Sequence[Citation],
+    ) -> str:
+        lines: list[str] = []
+        if audience == "resident":
+            rules = self.emergency.for_question(question)
+            if rules:
+                numbers = "，".join(f"{r.number}（{r.label}）" for r in rules)
+                lines.append(
+                    self.templates.get("resident_emergency", "紧急情况请先拨打：{numbers}").format(
+                        numbers=numbers
+                    )
+                )
+            lines.append(self.templates.get("resident_intro", "根据知识库中的资料，可以这样做："))
+            for i, (rank, _, sentence) in enumerate(chosen, start=1):
+                lines.append(f"{i}. {display_sentence(sentence)} [{number_of[rank]}]")
+        else:
+            intro_key = "department_intro" if audience == "department" else "staff_intro"
+            lines.append(self.templates.get(intro_key, "相关依据如下："))
+            by_rank: dict[int, list[str]] = {}
+            for rank, _, sentence in chosen:
+                by_rank.setdefault(rank, []).append(display_sentence(sentence))
+            for citation in citations:
+                rank = next(r for r, n in number_of.items() if n == citation.n)
+                lines.append(f"\n**{format_source(citation)}** [{citation.n}]")
+                lines.extend(f"- {s}" for s in by_rank.get(rank, []))
+        footer = self.templates.get(f"{audience}_footer")
+        if footer:
+            lines.append("\n" + footer)
+        return "\n".join(lines).strip()
+
+
+def citation_locator(chunk: Chunk) -> str:
+    """'第五章 第四十一条', a section path, or the page for PDFs, whichever the chunk has."""
+    meta = chunk.metadata
+    locator = str(meta.get("locator", "")).strip()
+    page = int(meta.get("page") or 0)
+    if page:
+        locator = f"{locator}（第{page}页）" if locator else f"第{page}页"
+    return locator
+
+
+def format_source(citation: Citation) -> str:
+    """《上海市防汛条例》第四十一条 — the title with the article (or section) it cites."""
+    meta = citation.chunk.metadata if citation.chunk else {}
+    article = str(meta.get("article", "")) if meta else ""
+    where = article or citation.locator
+    return f"《{citation.source}》{where}" if where else f"《{citation.source}》"

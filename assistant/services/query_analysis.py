@@ -1,0 +1,162 @@
+"""Understanding a question before retrieval: places, named regulations, articles, follow-ups.
+
+Pure functions over strings (no models), so they are cheap, deterministic and easy to test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+_ARTICLE_REF = re.compile(r"第?\s*([零〇一二两三四五六七八九十百千\d]{1,6})\s*条")
+_PLACE_PREFIXES = ("中华人民共和国", "上海市", "北京市")
+
+#: Place words in questions → jurisdiction values of the metadata.
+_PLACES: tuple[tuple[str, str], ...] = (
+    ("北京", "北京"),
+    ("上海", "上海"),
+    ("国家层面", "国家"),
+    ("国家", "国家"),
+    ("全国", "国家"),
+    ("国务院", "国家"),
+)
+
+
+def chinese_to_int(text: str) -> int | None:
+    """'四十一' → 41, '一百零五' → 105, '41' → 41; None when it is not a number."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (current or 1) * _CN_UNITS[ch]
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def article_numbers(question: str) -> list[int]:
+    """Article numbers a question names (第四十一条, 41条)."""
+    out = []
+    for match in _ARTICLE_REF.finditer(question):
+        value = chinese_to_int(match.group(1))
+        if value:
+            out.append(value)
+    return out
+
+
+def place_in_question(question: str) -> str | None:
+    """The jurisdiction a question names, or None (then the default applies)."""
+    for word, jurisdiction in _PLACES:
+        if word in question:
+            return jurisdiction
+    return None
+
+
+def title_keys(title: str) -> set[str]:
+    """Ways a question may name a document: '上海市防汛条例' → {上海市防汛条例, 防汛条例}."""
+    clean = title.strip("《》 ")
+    keys = {clean}
+    for prefix in _PLACE_PREFIXES:
+        if clean.startswith(prefix):
+            keys.add(clean[len(prefix) :])
+    for key in list(keys):
+        if "管理" in key:
+            keys.add(key.replace("管理", ""))
+        inner = re.sub(r"[《》〈〉]", "", key)
+        keys.add(inner)
+    return {k for k in keys if len(k) >= 3}
+
+
+@dataclass(frozen=True)
+class NamedDocument:
+    doc_id: str
+    title: str
+    jurisdiction: str
+    exact: bool  # named in 《》 with its full title
+
+
+def named_documents(
+    question: str, documents: Iterable[tuple[str, str, str]], default_jurisdiction: str
+) -> list[NamedDocument]:
+    """Documents a question names by title, best first.
+
+    ``documents`` are (doc_id, title, jurisdiction). A full title in 《》 wins; otherwise the
+    longest matching key, then the question's place (or the default jurisdiction), then 国家.
+    """
+    bracketed = set(re.findall(r"《([^》]+)》", question))
+    place = place_in_question(question) or default_jurisdiction
+    scored: list[tuple[tuple[int, int, int], NamedDocument]] = []
+    for doc_id, title, jurisdiction in documents:
+        clean = title.strip("《》 ")
+        exact = clean in bracketed or re.sub(r"[〈〉《》]", "", clean) in {
+            re.sub(r"[〈〉《》]", "", b) for b in bracketed
+        }
+        matched = [k for k in title_keys(clean) if k in question]
+        if not exact and not matched:
+            continue
+        longest = max((len(k) for k in matched), default=len(clean))
+        place_rank = 2 if jurisdiction == place else (1 if jurisdiction == "国家" else 0)
+        scored.append(((int(exact), longest, place_rank), NamedDocument(doc_id, clean, jurisdiction, exact)))
+    scored.sort(key=lambda pair: pair[0], reverse=True)
+    return [doc for _, doc in scored]
+
+
+_FOLLOW_UP_MARKERS = (
+    "那",
+    "呢",
+    "这个",
+    "那个",
+    "它",
+    "他们",
+    "她们",
+    "这种",
+    "那种",
+    "上述",
+    "刚才",
+    "还有",
+    "另外",
+)
+
+
+def is_follow_up(question: str) -> bool:
+    """Short or elliptical questions that only make sense with the previous turn."""
+    q = question.strip()
+    core = re.sub(r"[？?。！!，,\s]", "", q)
+    if len(core) <= 6:
+        return True
+    return any(q.startswith(m) for m in ("那", "还有", "另外", "这个", "那个", "它", "他们")) or (
+        len(core) <= 12 and any(m in q for m in _FOLLOW_UP_MARKERS)
+    )
+
+
+def resolve_follow_up(question: str, history: Sequence[str]) -> str:
+    """Prefix an elliptical question with the previous user question so retrieval has the topic.
+
+    '那幼儿园呢？' after '学校发现传染病要报告吗' → '学校发现传染病要报告吗 那幼儿园呢？'. The original
+    question stays last so its own words keep their weight in answer selection.
+    """
+    previous = [h for h in history if h.strip()]
+    if not previous or not is_follow_up(question):
+        return question
+    return f"{previous[-1].strip()} {question.strip()}"

@@ -1,0 +1,291 @@
+"""Hybrid retrieval: BM25 over jieba tokens fused with dense search from Chroma.
+
+Why hybrid: statutes and questions share few words (电瓶车 vs 电动自行车) and the multilingual
+embedder is coarse on Chinese legal text, so neither retriever alone finds the right article
+reliably. The glossary bridges vocabulary, BM25 rewards exact terms, dense search rewards
+paraphrase; reciprocal-rank fusion (weights tuned on ``eval/devset.jsonl``) combines them.
+On top: direct article lookup, jurisdiction preference and title boosts, metadata filters,
+and collapsing so that one article appears at most once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from assistant.components.glossary import Glossary
+from assistant.components.lexical_index import LexicalIndex
+from assistant.domain import Chunk, ScoredChunk
+from assistant.services.query_analysis import article_numbers, named_documents, place_in_question
+
+
+class DenseSearch(Protocol):
+    """What retrieval needs from the vector store."""
+
+    def query(
+        self, vector: list[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[ScoredChunk]: ...
+
+
+class QueryEmbedder(Protocol):
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """Knobs of the fusion, tuned on the dev split (see ``eval/README.md``)."""
+
+    mode: str = "rrf"  # "rrf" or "bm25" / "dense" (single retriever, for comparison)
+    rrf_k: float = 20.0
+    bm25_weight: float = 1.0
+    dense_weight: float = 0.6
+    candidates: int = 40
+    other_place_factor: float = 0.35  # a document of another jurisdiction than wanted
+    national_factor: float = 0.85  # national law when a local one was wanted
+    title_boost: float = 1.6  # a document the question names by title
+    expand_weight: float = 0.5  # relative weight of glossary-expanded terms in BM25
+
+
+@dataclass
+class Retrieval:
+    """What retrieval found and why (the answer composer and refusal use the signals)."""
+
+    question: str
+    items: list[ScoredChunk]
+    query_tokens: list[str]
+    expansions: list[str]
+    direct_hit: bool = False
+    signals: dict[str, float] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class HybridRetriever:
+    """Finds the articles and sections that answer a question, best first, one per article."""
+
+    def __init__(
+        self,
+        lexical: LexicalIndex | Callable[[], LexicalIndex],
+        dense: DenseSearch,
+        embedder: QueryEmbedder,
+        glossary: Glossary,
+        default_jurisdiction: str = "上海",
+        params: FusionParams | None = None,
+    ) -> None:
+        self._lexical_source = lexical
+        self.dense = dense
+        self.embedder = embedder
+        self.glossary = glossary
+        self.default_jurisdiction = default_jurisdiction
+        self.params = params or FusionParams()
+        self._documents: list[tuple[str, str, str]] | None = None
+        self._documents_of: LexicalIndex | None = None
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The current lexical index (a provider may swap it after an ingest)."""
+        source = self._lexical_source
+        return source if isinstance(source, LexicalIndex) else source()
+
+    # --- public ------------------------------------------------------------------------
+    def retrieve(
+        self,
+        question: str,
+        k: int = 5,
+        filters: Mapping[str, Any] | None = None,
+        params: FusionParams | None = None,
+    ) -> Retrieval:
+        p = params or self.params
+        lex = self.lexical
+        started = time.perf_counter()
+        expansions = self.glossary.expand(question)
+        base_tokens = lex.tokenizer.tokenize(question)
+        expanded_tokens = [t for t in lex.tokenizer.tokenize(" ".join(expansions)) if t not in base_tokens]
+        mask = lex.mask(filters)
+        n = len(lex)
+        if n == 0:
+            return Retrieval(question, [], base_tokens, expansions)
+
+        bm25 = lex.scores(base_tokens)
+        if expanded_tokens:
+            bm25 = bm25 + p.expand_weight * lex.scores(expanded_tokens)
+        t_lex = time.perf_counter()
+
+        dense_rank: dict[int, int] = {}
+        dense_sim: dict[int, float] = {}
+        if p.mode != "bm25":
+            vector = self.embedder.embed_query(question + (" " + " ".join(expansions) if expansions else ""))
+            for rank, hit in enumerate(self.dense.query(vector, p.candidates, _chroma_where(filters))):
+                idx = lex.index_of(hit.chunk.id)
+                if idx is not None and (mask is None or mask[idx]):
+                    dense_rank.setdefault(idx, rank)
+                    dense_sim.setdefault(idx, hit.score)
+        t_dense = time.perf_counter()
+
+        if mask is not None:
+            bm25 = np.where(mask, bm25, 0.0)
+        bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable")[: p.candidates] if bm25[i] > 0]
+        bm25_rank = {idx: r for r, idx in enumerate(bm25_order)}
+
+        fused: dict[int, float] = {}
+        for idx in set(bm25_rank) | set(dense_rank):
+            score = 0.0
+            if p.mode != "dense" and idx in bm25_rank:
+                score += p.bm25_weight / (p.rrf_k + bm25_rank[idx] + 1)
+            if p.mode != "bm25" and idx in dense_rank:
+                score += p.dense_weight / (p.rrf_k + dense_rank[idx] + 1)
+            fused[idx] = score
+
+        direct = self._direct_lookup(lex, question, mask)
+        self._apply_preferences(lex, question, fused, p)
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], lex.chunks[kv[0]].id))
+        if direct:
+            top = max(fused.values(), default=1.0) * 2 + 1.0
+            ranked = [(i, top) for i in direct] + [(i, s) for i, s in ranked if i not in set(direct)]
+
+        items = self._collapse(lex, ranked, bm25, dense_sim, k)
+        finished = time.perf_counter()
+        signals = self._signals(lex, base_tokens, items, bm25, dense_sim, bool(direct))
+        return Retrieval(
+            question=question,
+            items=items,
+            query_tokens=base_tokens,
+            expansions=expansions,
+            direct_hit=bool(direct),
+            signals=signals,
+            timings_ms={
+                "lexical": (t_lex - started) * 1000,
+                "dense": (t_dense - t_lex) * 1000,
+                "fuse": (finished - t_dense) * 1000,
+            },
+        )
+
+    def article_text(self, chunk: Chunk) -> str:
+        """The whole article (all parts) a chunk belongs to, for display and sentence selection."""
+        no = int(chunk.metadata.get("article_no") or 0)
+        if not no or not int(chunk.metadata.get("part") or 0):
+            return chunk.text
+        lex = self.lexical
+        parts = [lex.chunks[i] for i in lex.article(str(chunk.metadata.get("doc_id")), no)]
+        parts.sort(key=lambda c: int(c.metadata.get("part") or 0))
+        return "\n".join(c.text for c in parts) if parts else chunk.text
+
+    # --- internals ---------------------------------------------------------------------
+    def documents(self, lexical: LexicalIndex | None = None) -> list[tuple[str, str, str]]:
+        """(doc_id, title, jurisdiction) of every indexed document."""
+        lexical = lexical or self.lexical
+        if self._documents is None or self._documents_of is not lexical:
+            seen: dict[str, tuple[str, str, str]] = {}
+            for c in lexical.chunks:
+                doc_id = str(c.metadata.get("doc_id", ""))
+                if doc_id not in seen:
+                    seen[doc_id] = (doc_id, c.title, str(c.metadata.get("jurisdiction", "")))
+            self._documents = list(seen.values())
+            self._documents_of = lexical
+        return self._documents
+
+    def _direct_lookup(self, lex: LexicalIndex, question: str, mask: np.ndarray | None) -> list[int]:
+        numbers = article_numbers(question)
+        if not numbers:
+            return []
+        for named in named_documents(question, self.documents(lex), self.default_jurisdiction):
+            hits: list[int] = []
+            for no in numbers:
+                hits.extend(i for i in lex.article(named.doc_id, no) if mask is None or mask[i])
+            if hits:
+                return hits
+        return []
+
+    def _apply_preferences(
+        self, lex: LexicalIndex, question: str, fused: dict[int, float], p: FusionParams
+    ) -> None:
+        wanted = place_in_question(question) or self.default_jurisdiction
+        named = {d.doc_id for d in named_documents(question, self.documents(lex), self.default_jurisdiction)}
+        for idx in fused:
+            meta = lex.chunks[idx].metadata
+            jurisdiction = str(meta.get("jurisdiction", ""))
+            factor = 1.0
+            if jurisdiction and jurisdiction != wanted:
+                if jurisdiction == "国家":
+                    factor *= p.national_factor if wanted != "国家" else 1.0
+                else:
+                    factor *= p.other_place_factor
+            if str(meta.get("doc_id", "")) in named:
+                factor *= p.title_boost
+            fused[idx] *= factor
+
+    def _collapse(
+        self,
+        lex: LexicalIndex,
+        ranked: Sequence[tuple[int, float]],
+        bm25: np.ndarray,
+        dense_sim: Mapping[int, float],
+        k: int,
+    ) -> list[ScoredChunk]:
+        """One chunk per article (or section) and no duplicated text, best first."""
+        out: list[ScoredChunk] = []
+        seen_units: set[tuple[str, str]] = set()
+        seen_text: set[str] = set()
+        for idx, score in ranked:
+            chunk = lex.chunks[idx]
+            meta = chunk.metadata
+            no = int(meta.get("article_no") or 0)
+            unit = (str(meta.get("doc_id", "")), f"a{no}" if no else str(meta.get("locator", "")))
+            digest = hashlib.sha1("".join(chunk.text.split()).encode()).hexdigest()
+            if unit in seen_units or digest in seen_text:
+                continue
+            seen_units.add(unit)
+            seen_text.add(digest)
+            sources = {"bm25": float(bm25[idx])}
+            if idx in dense_sim:
+                sources["dense"] = float(dense_sim[idx])
+            out.append(ScoredChunk(chunk=chunk, score=float(score), sources=sources))
+            if len(out) >= k:
+                break
+        return out
+
+    def _signals(
+        self,
+        lex: LexicalIndex,
+        tokens: Sequence[str],
+        items: Sequence[ScoredChunk],
+        bm25: np.ndarray,
+        dense_sim: Mapping[int, float],
+        direct: bool,
+    ) -> dict[str, float]:
+        """Evidence strength features for the refusal decision."""
+        content = [t for t in dict.fromkeys(tokens) if len(t) > 1]
+        known = lex.known_tokens(content)
+        top_tokens: set[str] = set()
+        for item in items[:3]:
+            top_tokens.update(lex.tokenizer.tokenize(item.chunk.embed_text or item.chunk.text))
+        covered = [t for t in content if t in top_tokens]
+        return {
+            "direct": float(direct),
+            "n_tokens": float(len(content)),
+            "known_ratio": len(known) / len(content) if content else 0.0,
+            "coverage": len(covered) / len(content) if content else 0.0,
+            "top_bm25": float(items[0].sources.get("bm25", 0.0)) if items else 0.0,
+            "max_bm25": float(bm25.max()) if len(bm25) else 0.0,
+            "top_dense": max(dense_sim.values(), default=0.0),
+        }
+
+
+def _chroma_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Exact-match filters Chroma can apply itself (multi-valued ones are applied by the mask)."""
+    if not filters:
+        return None
+    clauses: list[dict[str, Any]] = []
+    for key in ("doc_type", "jurisdiction"):
+        value = filters.get(key)
+        if isinstance(value, str) and value:
+            clauses.append({key: value})
+        elif isinstance(value, (list, tuple)) and value:
+            clauses.append({key: {"$in": list(value)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
