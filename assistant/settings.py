@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     ocr_enabled: bool = Field(
         default=True, description="OCR PDF pages without a text layer (rapidocr, offline)."
     )
+    ocr_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Wall-clock limit for OCR of one PDF's image-only pages (child process; ~5-10 s a page).",
+    )
 
     # --- chunking ---------------------------------------------------------------------
     chunk_max_chars: int = Field(
@@ -92,6 +97,20 @@ class Settings(BaseSettings):
         default="上海", description="Jurisdiction preferred when a question names no place."
     )
     top_k: int = Field(default=5, gt=0, le=50, description="Citations returned per answer.")
+    user_glossary: Path | None = Field(
+        default=None,
+        description="Extra glossary YAML (口语词: [法规用语]) merged over corpus/glossary.yaml.",
+    )
+    refusal_min_coverage: float = Field(
+        default=0.5, ge=0, le=1,
+        description="Refuse when fewer of the question's words than this share appear in the top passages…",
+    )
+    refusal_min_dense: float = Field(
+        default=0.35, ge=-1, le=1, description="…and the best cosine similarity is below this (calibrated)."
+    )
+    refusal_min_known: float = Field(
+        default=0.5, ge=0, le=1, description="Refuse when the index knows fewer of the question's words than this."
+    )
 
     # --- optional LLM --------------------------------------------------------------------
     llm_base_url: str | None = Field(
