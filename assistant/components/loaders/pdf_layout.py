@@ -108,7 +108,7 @@ def _division_heading(line: str, typical: float) -> str | None:
 
 def _typical_width(pages: Sequence[Sequence[str]]) -> float:
     widths = sorted(w for lines in pages for w in map(display_width, lines) if w >= 4)
-    return widths[int(0.8 * (len(widths) - 1))] if widths else 0.0
+    return widths[int(0.9 * (len(widths) - 1))] if widths else 0.0
 
 
 class _Builder:
