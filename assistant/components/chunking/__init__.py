@@ -2,13 +2,14 @@
 
 Regulations (and policies numbered in articles) are cut at 章/节/条 so every chunk is one
 article — the unit users cite — and long articles are split at sentence ends into parts
-that all name their article. Papers, guides and cases are cut at their headings and the
-paragraphs of each section are packed to a target size at sentence ends.
+that all name their article. Papers, guides and cases are cut at their headings; a section
+that fits ``chunk_max_chars`` stays whole, a longer one is cut at sentence ends into balanced
+parts of about ``chunk_target_chars``. Sentences never end inside brackets or quotes, so a
+citation （依据：《甲》第三条；《乙》第五条） is never torn apart.
 
 Short neighbouring articles are deliberately NOT merged: an article is the citation unit
 (本条例自…起施行 is exactly what a user asks about), and the title and chapter prefixed to
-``embed_text`` already give a short article enough context for retrieval. Only the last
-packed piece of a paper section that falls below ``chunk_min_chars`` joins its neighbour.
+``embed_text`` already give a short article enough context for retrieval.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from assistant.components.chunking.sections import section_units
 from assistant.components.chunking.text import (
     Piece,
     join_pieces,
-    pack,
     sentences,
     split_balanced,
     split_lines,
@@ -69,8 +69,12 @@ class DocumentChunker:
     def _parts(self, unit: Unit) -> list[list[Piece]]:
         """The unit's sentences grouped into chunk-sized parts (one part when it fits)."""
         if not unit.whole:
+            # A section that fits stays whole (it was written to stand alone); a longer one is
+            # cut into balanced parts of about the target size.
             pieces = [piece for line in unit.paragraphs for piece in sentences(line, self.max_chars)]
-            return pack(pieces, self.target_chars, self.max_chars, self.min_chars) if pieces else []
+            if not pieces or len(join_pieces(pieces)) <= self.max_chars:
+                return [pieces] if pieces else []
+            return split_balanced(pieces, self.target_chars, self.min_chars)
         # Room for the 第X条（续） label repeated at the head of continuation parts.
         room = max(self.max_chars - len(unit.label) - len(CONTINUED) - 1, self.max_chars // 2)
         pieces = [piece for line in unit.paragraphs for piece in sentences(line, room)]

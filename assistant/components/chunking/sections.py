@@ -10,6 +10,7 @@ Two heading systems exist. Markdown (and DOCX/HTML through the loaders) marks he
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.components.chunking.patterns import MD_HEADING_RE, SENTENCE_END
 from assistant.components.chunking.text import Line, unwrap
@@ -68,7 +69,11 @@ def section_units(lines: list[Line], title: str) -> list[Unit]:
         rank = numbered_heading_rank(text)
         return (rank, normalise_heading(text)) if rank is not None else None
 
-    paragraphs = unwrap(lines, lambda text: heading_of(text) is not None)
+    if use_markdown:
+        # Markdown has no hard wrapping to undo: every line (list item, paragraph) stands alone.
+        paragraphs = [replace(line, heading=heading_of(line.text) is not None) for line in lines if line.text]
+    else:
+        paragraphs = unwrap(lines, lambda text: heading_of(text) is not None)
     has_headings = any(line.heading for line in paragraphs)
     stack: list[tuple[int, str]] = []
     units: list[Unit] = []

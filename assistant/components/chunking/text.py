@@ -13,10 +13,17 @@ from dataclasses import dataclass, replace
 
 from assistant.components.chunking.patterns import SENTENCE_END
 
-_SENTENCE_RE = re.compile(rf"[^{SENTENCE_END}]*[{SENTENCE_END}]+[”’」』）)\"']*|[^{SENTENCE_END}]+")
+_OPENERS = "（(【《“‘「『〈["
+_CLOSERS = "）)】》”’」』〉]"
+#: A bracket left open this long is a typo or an OCR slip: stop protecting its content.
+_MAX_BRACKET_SPAN = 200
 _CLAUSE_RE = re.compile(r"[^，、：,:]*[，、：,:]+|[^，、：,:]+")
 #: Whitespace plus the zero-width characters some web-sourced texts leave on "empty" lines.
 _BLANK = " \t\r\f\v\u3000\u00a0\u200b\u200c\u200d\u2060\ufeff"
+#: A line starting a list item or an article never continues the line above it.
+_LIST_ITEM_RE = re.compile(
+    r"^([-*+•·]\s|\d{1,2}[.．、)）](?!\d)|[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|第\S{1,6}条)"
+)
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9]")
 
@@ -67,14 +74,43 @@ def join_pieces(pieces: Iterable[Piece]) -> str:
     return "".join(out).strip()
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: cut after 。！？； unless inside brackets or quotes.
+
+    A citation like （依据：《甲条例》第三条；《乙法》第五条） must never be cut at its ；.
+    """
+    spans: list[tuple[int, int]] = []
+    start = depth = opened_at = 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in _OPENERS:
+            opened_at = index if depth == 0 else opened_at
+            depth += 1
+        elif char in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif char in SENTENCE_END and (depth == 0 or index - opened_at > _MAX_BRACKET_SPAN):
+            depth = 0
+            end = index + 1
+            while end < len(text) and (text[end] in SENTENCE_END or text[end] in _CLOSERS):
+                end += 1
+            spans.append((start, end))
+            start = index = end
+            continue
+        index += 1
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
 def sentences(paragraph: Line, max_chars: int) -> list[Piece]:
     """Split one paragraph at sentence ends; sentences over ``max_chars`` at clause marks, then hard."""
     pieces: list[Piece] = []
-    for match in _SENTENCE_RE.finditer(paragraph.text):
-        sentence = match.group(0)
+    for begin, end in sentence_spans(paragraph.text):
+        sentence = paragraph.text[begin:end]
         if not sentence.strip():
             continue
-        start = paragraph.offset + match.start()
+        start = paragraph.offset + begin
         if len(sentence) <= max_chars:
             pieces.append(Piece(sentence, start))
             continue
@@ -176,7 +212,13 @@ def unwrap(lines: list[Line], is_heading: Callable[[str], bool]) -> list[Line]:
     out: list[Line] = []
     previous_full = False
     for line in marked:
-        if out and previous_full and not line.heading and not line.indented:
+        if (
+            out
+            and previous_full
+            and not line.heading
+            and not line.indented
+            and not _LIST_ITEM_RE.match(line.text)
+        ):
             last = out[-1]
             if last.heading and (len(line.text) >= 0.85 * width or line.text[-1] in SENTENCE_END):
                 out.append(line)  # a full heading line followed by body text, not by its own tail

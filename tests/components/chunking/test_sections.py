@@ -111,3 +111,37 @@ def test_numbered_heading_rules() -> None:
     assert numbered_heading_rank("（一）编制预案；") is None  # list item, not a heading
     assert normalise_heading("(一) 基本思路") == "（一）基本思路"
     assert normalise_heading("3. 精准施策") == "3.精准施策"
+
+
+def test_list_items_of_similar_length_are_not_glued_together(settings: Settings, make_doc: MakeDoc) -> None:
+    items = [f"{n}. 第{n}条建议：离开房间前关闭燃气总阀门，并且打开窗户保持空气流通。" for n in range(1, 10)]
+    text = "居家安全提示\n\n" + "\n".join(items) + "\n"
+    chunks = DocumentChunker(settings).chunk(make_doc("tips.txt", text))
+    assert chunks[0].text.split("\n") == items
+
+
+def test_policy_without_articles_is_cut_at_numbered_sections(settings: Settings, make_doc: MakeDoc) -> None:
+    text = (
+        "关于加强社区防汛工作的意见\n\n一、总体要求\n\n做好准备。\n\n"
+        "二、主要任务\n\n（一）排查隐患\n\n逐户排查。\n"
+    )
+    chunks = DocumentChunker(settings).chunk(make_doc("意见.txt", text))
+    assert chunks[0].metadata["doc_type"] == "policy"
+    assert [c.locator for c in chunks] == ["一、总体要求", "二、主要任务 > （一）排查隐患"]
+
+
+def test_section_that_fits_the_maximum_stays_whole(make_doc: MakeDoc) -> None:
+    settings = Settings(chunk_max_chars=200, chunk_target_chars=60, chunk_min_chars=10)
+    body = "".join(f"第{n}句（依据：《甲条例》第{n}条；《乙法》第{n}条）。" for n in range(1, 6))
+    assert 60 < len(body) <= 200
+    chunks = DocumentChunker(settings).chunk(make_doc("g.md", f"# 指南\n\n## 一节\n\n{body}\n"))
+    assert [(c.text, c.metadata["part"]) for c in chunks] == [(body, 0)]
+
+
+def test_citations_are_not_cut_at_their_semicolons(make_doc: MakeDoc) -> None:
+    settings = Settings(chunk_max_chars=80, chunk_target_chars=50, chunk_min_chars=10)
+    body = "".join(f"第{n}句（依据：《甲条例》第{n}条；《乙法》第{n}条）。" for n in range(1, 9))
+    chunks = DocumentChunker(settings).chunk(make_doc("g.md", f"# 指南\n\n## 一节\n\n{body}\n"))
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert chunk.text.startswith("第") and chunk.text.endswith("）。")

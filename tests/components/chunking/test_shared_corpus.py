@@ -148,3 +148,30 @@ def test_seed_paper_sections(shared_corpus: Path, settings: Settings) -> None:
     for line in filter(None, source_lines[1:]):
         full_width = re.sub(r"^\(([一二三四五六七八九十]+)\)", r"（\1）", line)
         assert line in chunk_text or full_width in headings, line
+
+
+FORMAT_ORIGINALS = {
+    "上海市防汛条例-排版.pdf": "上海市防汛条例(2021-11-25).md",
+    "上海市消防条例.docx": "上海市消防条例(2020-03-19).md",
+    "上海市燃气管理条例-GBK.txt": "上海市燃气管理条例.md",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FORMAT_ORIGINALS)
+def test_other_formats_chunk_into_the_same_articles_as_the_markdown(
+    shared_formats: Path, shared_regulations: Path, settings: Settings, name: str
+) -> None:
+    """A regulation read from PDF/DOCX/GBK text gives the same articles, chapters and wording."""
+    chunker = DocumentChunker(settings)
+    original = _articles_of(chunker.chunk(_loaded(shared_regulations / FORMAT_ORIGINALS[name], settings)))
+    chunks = chunker.chunk(_loaded(shared_formats / name, settings))
+    converted = _articles_of(chunks)
+    assert [(loc, no) for loc, _, no, _ in converted] == [(loc, no) for loc, _, no, _ in original]
+    for (locator, _, _, text), (_, _, _, expected) in zip(converted, original, strict=True):
+        assert BLANKS.sub("", text) == BLANKS.sub("", expected), f"{name} {locator}"
+    pages = [int(c.metadata["page"]) for c in chunks]
+    if name.endswith(".pdf"):
+        assert pages[0] == 1 and pages == sorted(pages) and pages[-1] > 1
+    else:
+        assert set(pages) == {0}

@@ -36,7 +36,14 @@ def test_split_balanced_uses_fewest_parts_that_fit(seed: int) -> None:
 
 
 def test_sentences_split_after_end_marks_and_closing_quotes() -> None:
-    parts = sentences(Line("他说：“快走。”然后离开！最后；", 10), max_chars=100)
-    assert [p.text for p in parts] == ["他说：“快走。”", "然后离开！", "最后；"]
-    assert [p.offset for p in parts] == [10, 18, 23]
+    parts = sentences(
+        Line("他说：“快走。”然后离开！！最后；（依据：《甲》第一条；《乙》第二条）。尾", 10), max_chars=100
+    )
+    assert [p.text for p in parts] == [
+        "他说：“快走。”然后离开！！",
+        "最后；",
+        "（依据：《甲》第一条；《乙》第二条）。",
+        "尾",
+    ]
+    assert [p.offset for p in parts] == [10, 24, 27, 46]
     assert parts[0].para_start and not parts[1].para_start
