@@ -45,6 +45,10 @@ MIGRATIONS: list[str] = [
         generation  INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 2: a write in progress marks the collection dirty; a killed run leaves the mark behind
+    """
+    ALTER TABLE generations ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -109,7 +113,26 @@ class Manifest:
             ).fetchone()
         return int(row[0]) if row else 0
 
+    def is_dirty(self) -> bool:
+        """True while (or if a killed run left) a write unfinished: the store may hold extra chunks."""
+        if not self.path.exists():
+            return False
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT dirty FROM generations WHERE collection = ?", (self.collection,)
+            ).fetchone()
+        return bool(row and row[0])
+
     # --- writing ----------------------------------------------------------------------
+    def set_dirty(self, dirty: bool) -> None:
+        """Mark a write as started (True) or completed and reconciled (False)."""
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO generations (collection, generation, dirty) VALUES (?, 0, ?)"
+                " ON CONFLICT(collection) DO UPDATE SET dirty = excluded.dirty",
+                (self.collection, int(dirty)),
+            )
+
     def record(self, entry: ManifestEntry) -> None:
         """Insert or replace the row for ``entry.path`` and bump the generation."""
         ingested_at = entry.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")

@@ -65,6 +65,12 @@ class ChromaStore:
             return f"http://{self.settings.chroma_host}:{self.settings.chroma_port}"
         return str(self.settings.index_dir / "chroma")
 
+    def may_exist(self) -> bool:
+        """False only when a local store has certainly never been written (its folder is gone)."""
+        if self.settings.chroma_host:
+            return True
+        return (self.settings.index_dir / "chroma" / "chroma.sqlite3").is_file()
+
     def _open(self) -> Any:
         if self._collection is not None:
             return self._collection

@@ -1,0 +1,174 @@
+"""The one place that wires components into services.
+
+``build_assistant(settings)`` returns an :class:`Assistant` whose parts are created on first
+access (``functools.cached_property``): building one is free, loads no model and creates no
+folder, so shells can build it before deciding what to do. Later services (retrieval,
+answering, assessment) are added here as further properties.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from assistant.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from assistant.components.chunking import DocumentChunker
+    from assistant.components.glossary import Glossary
+    from assistant.components.index_lock import IndexLock
+    from assistant.components.loaders import DocumentLoader
+    from assistant.components.manifest import Manifest
+    from assistant.components.tokenizer import ChineseTokenizer
+    from assistant.components.vector_store import ChromaStore
+    from assistant.services.answer import AnswerService
+    from assistant.services.assess import AssessmentService
+    from assistant.services.ingest import IngestService
+    from assistant.services.lexical_sync import LexicalIndexKeeper
+    from assistant.services.retrieve import HybridRetriever
+
+
+class Assistant:
+    """Settings plus lazily built components and services of one index."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def collection_name(self) -> str:
+        """Chroma collection of the configured embedder (models never share vectors)."""
+        from assistant.components.embeddings import collection_name
+
+        return collection_name(self.settings.embedding_model)
+
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        from assistant.components.embeddings import make_embeddings
+
+        return make_embeddings(self.settings.embedding_model, self.settings.embed_batch_size)
+
+    @cached_property
+    def store(self) -> ChromaStore:
+        from assistant.components.vector_store import ChromaStore
+
+        return ChromaStore(self.settings, self.collection_name)
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        from assistant.components.manifest import Manifest
+
+        return Manifest(self.settings.index_dir, self.collection_name)
+
+    @cached_property
+    def index_lock(self) -> IndexLock:
+        from assistant.components.index_lock import IndexLock
+
+        return IndexLock(self.settings.index_dir, self.settings.lock_timeout_s)
+
+    @cached_property
+    def loader(self) -> DocumentLoader:
+        from assistant.components.loaders import DocumentLoader
+
+        return DocumentLoader(self.settings)
+
+    @cached_property
+    def chunker(self) -> DocumentChunker:
+        from assistant.components.chunking import DocumentChunker
+
+        return DocumentChunker(self.settings)
+
+    @cached_property
+    def ingest_service(self) -> IngestService:
+        from assistant.services.ingest import IngestService
+
+        return IngestService(
+            self.settings,
+            self.loader,
+            self.chunker,
+            self.embeddings,
+            self.store,
+            self.manifest,
+            self.index_lock,
+        )
+
+    @cached_property
+    def assessor(self) -> AssessmentService:
+        """Checklist self-assessment; evidence falls back to each item's basis until retrieval is wired."""
+        from assistant.services.assess import AssessmentService
+
+        return AssessmentService(self.settings, evidence_finder=None)
+
+    # --- answering (retrieval, composition, optional LLM) -------------------------------
+    @cached_property
+    def glossary(self) -> Glossary:
+        from assistant.components.glossary import Glossary
+
+        paths = [self.settings.corpus_dir / "glossary.yaml"]
+        if self.settings.user_glossary is not None:
+            paths.append(self.settings.user_glossary)
+        return Glossary.load(paths)
+
+    @cached_property
+    def tokenizer(self) -> ChineseTokenizer:
+        from assistant.components.tokenizer import ChineseTokenizer
+
+        return ChineseTokenizer(self.glossary.words())
+
+    @cached_property
+    def lexical_keeper(self) -> LexicalIndexKeeper:
+        from assistant.services.lexical_sync import LexicalIndexKeeper
+
+        folder = self.settings.index_dir / "bm25" / self.collection_name
+        return LexicalIndexKeeper(self.tokenizer, self.store, self.manifest, folder)
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        from assistant.services.retrieve import HybridRetriever
+
+        return HybridRetriever(
+            self.lexical_keeper.current,
+            self.store,
+            self.embeddings,
+            self.glossary,
+            default_jurisdiction=self.settings.default_jurisdiction,
+        )
+
+    @cached_property
+    def answer_service(self) -> AnswerService:
+        import yaml
+
+        from assistant.components.llm import OpenAICompatibleLLM
+        from assistant.services.answer import AnswerService, RefusalPolicy
+        from assistant.services.compose import EmergencyNumbers, ExtractiveComposer
+
+        s = self.settings
+        templates = yaml.safe_load((s.prompts_dir / "answer_templates.yaml").read_text(encoding="utf-8"))
+        composer = ExtractiveComposer(
+            self.tokenizer,
+            document_frequency=lambda token: self.retriever.lexical.document_frequency(token),
+            corpus_size=lambda: len(self.retriever.lexical),
+            emergency=EmergencyNumbers.load(s.corpus_dir / "emergency_numbers.yaml"),
+            templates=templates,
+        )
+        llm = (
+            OpenAICompatibleLLM(s.llm_base_url, s.llm_model, s.llm_api_key, s.llm_timeout_s)
+            if s.llm_base_url
+            else None
+        )
+        refusal = RefusalPolicy(s.refusal_min_coverage, s.refusal_min_dense, s.refusal_min_known)
+        return AnswerService(self.retriever, composer, refusal, templates, s.prompts_dir, s.top_k, llm)
+
+    def warm_up(self) -> None:
+        """Load the embedder, jieba and the BM25 index now, so the first question answers at once."""
+        from assistant.components.embeddings import warm_up
+
+        warm_up(self.embeddings)
+        self.tokenizer.warm_up()
+        self.lexical_keeper.current()
+
+
+def build_assistant(settings: Settings | None = None) -> Assistant:
+    """The assistant for ``settings`` (read from the environment when omitted)."""
+    return Assistant(settings if settings is not None else load_settings())
