@@ -38,6 +38,11 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests…"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+	@# A CJK font for Chinese text in screenshots and the assessment radar chart (matplotlib).
+	@test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || { \
+	  echo "Installing Debian's fonts-wqy-microhei (Chinese glyphs)…"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq fonts-wqy-microhei >/dev/null; fi; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -45,7 +45,12 @@ def small_checklist_data() -> dict[str, Any]:
                 "items": [item("a1", 2, (0, 3, 5), critical=True), item("a2", 1, (0, 1), allow_na=True)],
             },
             {"id": "b", "title": "适应力", "weight": 1, "items": [item("b1", 1, (0, 2, 4), allow_na=True)]},
-            {"id": "c", "title": "复原力", "weight": 4, "items": [item("c1", 1, (0, 5)), item("c2", 1, (0, 5))]},
+            {
+                "id": "c",
+                "title": "复原力",
+                "weight": 4,
+                "items": [item("c1", 1, (0, 5)), item("c2", 1, (0, 5))],
+            },
         ],
     }
 
