@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.stats_cmd",
     "assistant.cli.chunks_cmd",
     "assistant.cli.bench_cmd",
+    "assistant.cli.assess_cmd",
 )
 
 
