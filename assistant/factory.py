@@ -142,6 +142,7 @@ class Assistant:
         from assistant.components.llm import OpenAICompatibleLLM
         from assistant.services.answer import AnswerService, RefusalPolicy
         from assistant.services.compose import EmergencyNumbers, ExtractiveComposer
+        from assistant.services.scope import ScopeRules
 
         s = self.settings
         templates = yaml.safe_load((s.prompts_dir / "answer_templates.yaml").read_text(encoding="utf-8"))
@@ -157,8 +158,11 @@ class Assistant:
             if s.llm_base_url
             else None
         )
-        refusal = RefusalPolicy(s.refusal_min_coverage, s.refusal_min_dense, s.refusal_min_known)
-        return AnswerService(self.retriever, composer, refusal, templates, s.prompts_dir, s.top_k, llm)
+        refusal = RefusalPolicy(
+            s.refusal_min_coverage, s.refusal_min_dense, s.refusal_min_known, s.refusal_known_dense
+        )
+        scope = ScopeRules.load(s.corpus_dir / "scope.yaml")
+        return AnswerService(self.retriever, composer, refusal, templates, s.prompts_dir, s.top_k, llm, scope)
 
     def warm_up(self) -> None:
         """Load the embedder, jieba and the BM25 index now, so the first question answers at once."""

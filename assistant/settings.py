@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         ),
     )
     embed_batch_size: int = Field(default=64, gt=0, description="Texts embedded per batch.")
+    index_write_batch: int = Field(
+        default=512,
+        gt=0,
+        description="Chunks gathered over files per write to Chroma (fewer, larger writes are faster).",
+    )
     chroma_host: str | None = Field(
         default=None,
         description="Host of a Chroma server; when set the index lives there instead of index_dir.",
@@ -102,14 +107,22 @@ class Settings(BaseSettings):
         description="Extra glossary YAML (口语词: [法规用语]) merged over corpus/glossary.yaml.",
     )
     refusal_min_coverage: float = Field(
-        default=0.5, ge=0, le=1,
+        default=0.55,
+        ge=0,
+        le=1,
         description="Refuse when fewer of the question's words than this share appear in the top passages…",
     )
     refusal_min_dense: float = Field(
-        default=0.35, ge=-1, le=1, description="…and the best cosine similarity is below this (calibrated)."
+        default=0.30, ge=-1, le=1, description="…and the best cosine similarity is below this (calibrated)."
     )
     refusal_min_known: float = Field(
-        default=0.5, ge=0, le=1, description="Refuse when the index knows fewer of the question's words than this."
+        default=0.45,
+        ge=0,
+        le=1,
+        description="Refuse when the index knows fewer of the question's words than this share…",
+    )
+    refusal_known_dense: float = Field(
+        default=0.55, ge=-1, le=1, description="…unless the best cosine similarity reaches this (calibrated)."
     )
 
     # --- optional LLM --------------------------------------------------------------------
@@ -131,6 +144,24 @@ class Settings(BaseSettings):
         description="Comma-separated logins allowed to upload and delete documents (needs auth).",
     )
     upload_max_mb: float = Field(default=20.0, gt=0, description="Largest upload accepted, MiB.")
+    local_admin: bool = Field(
+        default=False,
+        description=(
+            "Without auth, let every visitor upload, delete and rebuild — honoured only when the app "
+            "listens on a loopback address (127.0.0.1, ::1, localhost). Off: the library is read-only."
+        ),
+    )
+    web_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="Requests of one kind the web app runs at once; retrieval is CPU-bound, so ~cores.",
+    )
+    web_queue_size: int = Field(
+        default=64,
+        ge=1,
+        description="Requests that may wait in the web app's queue before new ones are refused.",
+    )
 
     def admin_names(self) -> set[str]:
         """The logins with upload/delete rights."""

@@ -20,7 +20,9 @@ def add_parser(sub: Any) -> None:
         description="从索引中检索依据并回答问题；默认离线摘录式回答，配置大模型后由大模型生成。",
     )
     parser.add_argument("question", nargs="?", help="问题，例如“台风红色预警时居委会要做什么？”")
-    parser.add_argument("--audience", choices=AUDIENCE_CHOICES, default="staff", help="回答对象（默认 staff）")
+    parser.add_argument(
+        "--audience", choices=AUDIENCE_CHOICES, default="staff", help="回答对象（默认 staff）"
+    )
     parser.add_argument("--index", type=Path, help="索引目录（默认 index/）")
     parser.add_argument("--k", type=int, default=None, help="引用的段落数（默认 5）")
     parser.add_argument("--batch", type=Path, help='JSONL 文件，每行 {"id", "q", "audience"}')

@@ -27,9 +27,15 @@ def add_parser(sub: Any) -> None:
         help="评测检索与回答（hit@1、hit@5、MRR、nDCG@5、引用精度、拒答、延迟）",
         description="在评测问题集上对比混合检索、单独 BM25、单独向量检索和原始 LangChain 流程。",
     )
-    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="问题集 JSONL（默认 eval/devset.jsonl）")
-    parser.add_argument("--pack-set", type=Path, default=PACK_SET, help="知识包问题集（默认 eval/pack_questions.jsonl）")
-    parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS, help="外部语料目录（默认 ../shared/corpus）")
+    parser.add_argument(
+        "--set", type=Path, default=DEFAULT_SET, help="问题集 JSONL（默认 eval/devset.jsonl）"
+    )
+    parser.add_argument(
+        "--pack-set", type=Path, default=PACK_SET, help="知识包问题集（默认 eval/pack_questions.jsonl）"
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=SHARED_CORPUS, help="外部语料目录（默认 ../shared/corpus）"
+    )
     parser.add_argument("--index", type=Path, help="评测索引目录（默认 index/eval）")
     parser.add_argument("--split", action="append", help="只评测这些 split（dev/test，可重复）")
     parser.add_argument("--no-baseline", action="store_true", help="不运行原始 LangChain 基线")
@@ -55,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
     assistant = build_assistant(load_settings(index_dir=index_dir))
     started = time.perf_counter()
     report_ingest = assistant.ingest_service.ingest([args.corpus, assistant.settings.corpus_dir])
-    _say(f"评测索引：{report_ingest.total_chunks} 个片段（本次嵌入 {report_ingest.embedded_chunks} 个），"
-         f"{time.perf_counter() - started:.1f} 秒")
+    _say(
+        f"评测索引：{report_ingest.total_chunks} 个片段（本次嵌入 {report_ingest.embedded_chunks} 个），"
+        f"{time.perf_counter() - started:.1f} 秒"
+    )
     items = load_eval_set(args.set)
     if args.split:
         items = [i for i in items if i.split in set(args.split)]

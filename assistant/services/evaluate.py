@@ -19,10 +19,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from assistant.components.knowledge_pack import extract_citations
 from assistant.domain import Chunk
 from assistant.services.answer import AnswerResult, AnswerService
 from assistant.services.baseline import VanillaLangChainBaseline
-from assistant.services.retrieve import FusionParams, HybridRetriever
+from assistant.services.retrieve import CARD_TYPES, FusionParams, HybridRetriever
 
 _NUMBERING = re.compile(r"^\s*([一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[.．、])")
 
@@ -108,16 +109,23 @@ def is_relevant(item: EvalItem, title: str, file: str, article: str, locator: st
     return False
 
 
-def _chunk_relevant(item: EvalItem, chunk: Chunk, full_text: str) -> bool:
+def _chunk_relevant(item: EvalItem, chunk: Chunk, full_text: str, derived: bool = False) -> bool:
+    """Strict: the gold article/section itself. ``derived``: also a knowledge card that cites
+    the gold article (the pack restates articles in plain words with their citation)."""
     meta = chunk.metadata
-    return is_relevant(
+    if is_relevant(
         item,
         chunk.title,
         str(meta.get("file", "")),
         str(meta.get("article", "")),
         str(meta.get("locator", "")),
         full_text,
-    )
+    ):
+        return True
+    if not derived or meta.get("doc_type") not in CARD_TYPES:
+        return False
+    cited = {(_norm_title(t), a) for t, a in extract_citations(chunk.text)}
+    return any((_norm_title(g.get("title", "")), g.get("article", "")) in cited for g in item.gold)
 
 
 def ranking_metrics(first_hits: Sequence[int | None]) -> dict[str, float]:

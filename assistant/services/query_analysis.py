@@ -113,6 +113,7 @@ def named_documents(
             re.sub(r"[〈〉《》]", "", b) for b in bracketed
         }
         matched = [k for k in title_keys(clean) if k in question]
+        matched += [m for m in _abbreviations(question) if _is_abbreviation(m, clean)]
         if not exact and not matched:
             continue
         longest = max((len(k) for k in matched), default=len(clean))
@@ -120,6 +121,34 @@ def named_documents(
         scored.append(((int(exact), longest, place_rank), NamedDocument(doc_id, clean, jurisdiction, exact)))
     scored.sort(key=lambda pair: pair[0], reverse=True)
     return [doc for _, doc in scored]
+
+
+_TITLE_MENTION = re.compile(r"[\u4e00-\u9fff]{2,12}?(?:条例|办法|规定|法)")
+
+
+def _abbreviations(question: str) -> list[str]:
+    """Title-like mentions in a question: '急救条例42条' → ['急救条例']."""
+    out = []
+    for match in _TITLE_MENTION.finditer(question):
+        mention = match.group(0)
+        for prefix in ("上海市", "上海", "北京市", "北京", "国家", "按", "根据", "依照"):
+            mention = mention.removeprefix(prefix)
+        if len(mention) >= 3:
+            out.append(mention)
+    return out
+
+
+def _is_abbreviation(mention: str, title: str) -> bool:
+    """'急救条例' abbreviates '上海市急救医疗服务条例': same first character after the place,
+    the same ending, and every character in order."""
+    core = title
+    for prefix in _PLACE_PREFIXES:
+        core = core.removeprefix(prefix)
+    core = re.sub(r"[《》〈〉]", "", core)
+    if not core or mention[0] != core[0] or mention[-1] != core[-1]:
+        return False
+    it = iter(core)
+    return all(ch in it for ch in mention)
 
 
 _FOLLOW_UP_MARKERS = (

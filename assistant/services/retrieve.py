@@ -11,17 +11,27 @@ and collapsing so that one article appears at most once.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
 
 from assistant.components.glossary import Glossary
+from assistant.components.knowledge_pack import extract_citations
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
-from assistant.services.query_analysis import article_numbers, named_documents, place_in_question
+from assistant.services.query_analysis import (
+    article_numbers,
+    chinese_to_int,
+    named_documents,
+    place_in_question,
+)
+
+#: Document types of the knowledge pack's cards (plain-language, citing articles).
+CARD_TYPES = frozenset({"guide", "procedure", "responsibility", "case", "weak_point", "strategy"})
 
 
 class DenseSearch(Protocol):
@@ -40,15 +50,18 @@ class QueryEmbedder(Protocol):
 class FusionParams:
     """Knobs of the fusion, tuned on the dev split (see ``eval/README.md``)."""
 
-    mode: str = "rrf"  # "rrf" or "bm25" / "dense" (single retriever, for comparison)
+    mode: str = "linear"  # "linear" or "rrf"; "bm25" / "dense" use one retriever (for comparison)
     rrf_k: float = 20.0
     bm25_weight: float = 1.0
-    dense_weight: float = 0.6
-    candidates: int = 40
+    dense_weight: float = 0.3
+    candidates: int = 60
     other_place_factor: float = 0.35  # a document of another jurisdiction than wanted
     national_factor: float = 0.85  # national law when a local one was wanted
     title_boost: float = 1.6  # a document the question names by title
-    expand_weight: float = 0.5  # relative weight of glossary-expanded terms in BM25
+    expand_weight: float = 0.3  # relative weight of glossary-expanded terms in BM25
+    bridge_weight: float = 0.5  # share of a knowledge card's score passed to the articles it cites
+    bridge_top: int = 5  # how many top cards pass score on
+    card_factor: float = 0.3  # weight of cards themselves after lending (residents: 1.0, see retrieve)
 
 
 @dataclass
@@ -84,6 +97,7 @@ class HybridRetriever:
         self.params = params or FusionParams()
         self._documents: list[tuple[str, str, str]] | None = None
         self._documents_of: LexicalIndex | None = None
+        self._citation_cache: dict[str, Any] = {}
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -98,8 +112,13 @@ class HybridRetriever:
         k: int = 5,
         filters: Mapping[str, Any] | None = None,
         params: FusionParams | None = None,
+        audience: str | None = None,
     ) -> Retrieval:
+        """Best passages first. Residents get plain-language cards first; staff and departments
+        get the articles themselves first, with cards only lending them their match."""
         p = params or self.params
+        if audience == "resident":
+            p = replace(p, card_factor=1.0)
         lex = self.lexical
         started = time.perf_counter()
         expansions = self.glossary.expand(question)
@@ -131,15 +150,10 @@ class HybridRetriever:
         bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable")[: p.candidates] if bm25[i] > 0]
         bm25_rank = {idx: r for r, idx in enumerate(bm25_order)}
 
-        fused: dict[int, float] = {}
-        for idx in set(bm25_rank) | set(dense_rank):
-            score = 0.0
-            if p.mode != "dense" and idx in bm25_rank:
-                score += p.bm25_weight / (p.rrf_k + bm25_rank[idx] + 1)
-            if p.mode != "bm25" and idx in dense_rank:
-                score += p.dense_weight / (p.rrf_k + dense_rank[idx] + 1)
-            fused[idx] = score
+        fused = _fuse(p, bm25, bm25_rank, dense_rank, dense_sim)
 
+        if p.bridge_weight > 0 and p.mode not in ("bm25", "dense"):
+            self._bridge(lex, fused, p, mask)
         direct = self._direct_lookup(lex, question, mask)
         self._apply_preferences(lex, question, fused, p)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], lex.chunks[kv[0]].id))
@@ -149,7 +163,7 @@ class HybridRetriever:
 
         items = self._collapse(lex, ranked, bm25, dense_sim, k)
         finished = time.perf_counter()
-        signals = self._signals(lex, base_tokens, items, bm25, dense_sim, bool(direct))
+        signals = self._signals(lex, question, items, bm25, dense_sim, bool(direct))
         return Retrieval(
             question=question,
             items=items,
@@ -199,6 +213,49 @@ class HybridRetriever:
             if hits:
                 return hits
         return []
+
+    def _bridge(
+        self, lex: LexicalIndex, fused: dict[int, float], p: FusionParams, mask: np.ndarray | None
+    ) -> None:
+        """Knowledge cards are written in everyday words and cite the articles behind them, so a
+        card that matches a question well lends part of its score to each article it cites."""
+        cards = sorted(
+            (i for i in fused if str(lex.chunks[i].metadata.get("doc_type", "")) in CARD_TYPES),
+            key=lambda i: -fused[i],
+        )[: p.bridge_top]
+        lent: dict[int, float] = {}
+        for card in cards:
+            for target in self._cited_articles(lex, card):
+                if mask is None or mask[target]:
+                    lent[target] = max(lent.get(target, 0.0), p.bridge_weight * fused[card])
+        for target, score in lent.items():
+            fused[target] = fused.get(target, 0.0) + score
+        if p.card_factor != 1.0:
+            for i in fused:
+                if str(lex.chunks[i].metadata.get("doc_type", "")) in CARD_TYPES:
+                    fused[i] *= p.card_factor
+
+    def _cited_articles(self, lex: LexicalIndex, idx: int) -> list[int]:
+        """First-part indices of the articles a chunk cites as 《title》第X条 (cached per index)."""
+        cache = self._citation_cache
+        if cache.get("of") is not lex:
+            cache.clear()
+            cache["of"] = lex
+            cache["titles"] = {_title_key(title): doc_id for doc_id, title, _ in self.documents(lex)}
+        key = lex.chunks[idx].id
+        if key not in cache:
+            titles: dict[str, str] = cache["titles"]
+            found: list[int] = []
+            for title, article in extract_citations(lex.chunks[idx].text):
+                doc_id = titles.get(_title_key(title))
+                number = chinese_to_int(article[1:-1])
+                if doc_id and number:
+                    parts = lex.article(doc_id, number)
+                    if parts and parts[0] not in found:
+                        found.append(parts[0])
+            cache[key] = found
+        result: list[int] = cache[key]
+        return result
 
     def _apply_preferences(
         self, lex: LexicalIndex, question: str, fused: dict[int, float], p: FusionParams
@@ -251,18 +308,18 @@ class HybridRetriever:
     def _signals(
         self,
         lex: LexicalIndex,
-        tokens: Sequence[str],
+        question: str,
         items: Sequence[ScoredChunk],
         bm25: np.ndarray,
         dense_sim: Mapping[int, float],
         direct: bool,
     ) -> dict[str, float]:
         """Evidence strength features for the refusal decision."""
-        content = [t for t in dict.fromkeys(tokens) if len(t) > 1]
+        content = list(dict.fromkeys(lex.tokenizer.words(question)))
         known = lex.known_tokens(content)
         top_tokens: set[str] = set()
         for item in items[:3]:
-            top_tokens.update(lex.tokenizer.tokenize(item.chunk.embed_text or item.chunk.text))
+            top_tokens.update(lex.tokenizer.words(item.chunk.embed_text or item.chunk.text))
         covered = [t for t in content if t in top_tokens]
         return {
             "direct": float(direct),
@@ -273,6 +330,37 @@ class HybridRetriever:
             "max_bm25": float(bm25.max()) if len(bm25) else 0.0,
             "top_dense": max(dense_sim.values(), default=0.0),
         }
+
+
+def _title_key(title: str) -> str:
+    return re.sub(r"[《》〈〉\s]|中华人民共和国", "", title)
+
+
+def _fuse(
+    p: FusionParams,
+    bm25: np.ndarray,
+    bm25_rank: Mapping[int, int],
+    dense_rank: Mapping[int, int],
+    dense_sim: Mapping[int, float],
+) -> dict[int, float]:
+    """Combine the two candidate lists: reciprocal ranks ("rrf") or normalised scores ("linear")."""
+    fused: dict[int, float] = {}
+    top_bm25 = float(max((bm25[i] for i in bm25_rank), default=0.0)) or 1.0
+    floor = min(dense_sim.values(), default=0.0)
+    span = (max(dense_sim.values(), default=0.0) - floor) or 1.0
+    for idx in set(bm25_rank) | set(dense_rank):
+        score = 0.0
+        if p.mode == "linear":
+            score += p.bm25_weight * float(bm25[idx]) / top_bm25
+            if idx in dense_sim:
+                score += p.dense_weight * (dense_sim[idx] - floor) / span
+        else:
+            if p.mode != "dense" and idx in bm25_rank:
+                score += p.bm25_weight / (p.rrf_k + bm25_rank[idx] + 1)
+            if p.mode != "bm25" and idx in dense_rank:
+                score += p.dense_weight / (p.rrf_k + dense_rank[idx] + 1)
+        fused[idx] = score
+    return fused
 
 
 def _chroma_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:

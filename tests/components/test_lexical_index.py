@@ -1,0 +1,79 @@
+from pathlib import Path
+
+from assistant.components.lexical_index import LexicalIndex
+from assistant.components.tokenizer import ChineseTokenizer
+from assistant.domain import Chunk
+
+
+def _chunk(cid: str, text: str, **meta: object) -> Chunk:
+    base: dict[str, object] = {"doc_id": "d1", "title": "测试条例", "ordinal": int(cid[-1])}
+    base.update(meta)
+    return Chunk(cid, text, f"《测试条例》\n{text}", base)
+
+
+CHUNKS = [
+    _chunk(
+        "c0", "第一条 居民委员会应当协助做好防汛工作。", article_no=1, doc_type="regulation", audience="staff"
+    ),
+    _chunk(
+        "c1",
+        "第二条 燃气用户应当安全使用燃气。",
+        article_no=2,
+        doc_type="regulation",
+        audience="resident,staff",
+    ),
+    _chunk(
+        "c2", "第三条 电动自行车不得在楼道充电。", article_no=3, part=1, doc_type="guide", audience="resident"
+    ),
+    _chunk(
+        "c3",
+        "第三条（续）违反规定的，由消防部门处罚。",
+        article_no=3,
+        part=2,
+        doc_type="guide",
+        audience="resident",
+    ),
+]
+
+
+def test_bm25_ranks_matching_chunk_first() -> None:
+    index = LexicalIndex(ChineseTokenizer())
+    index.build(CHUNKS, generation=1)
+    scores = index.scores(index.tokenizer.tokenize("燃气怎么安全使用"))
+    assert int(scores.argmax()) == index.index_of("c1")
+    assert index.scores(["完全未知的词"]).max() == 0
+    assert index.document_frequency("燃气") == 1
+
+
+def test_article_lookup_and_filters() -> None:
+    index = LexicalIndex(ChineseTokenizer())
+    index.build(CHUNKS, generation=1)
+    parts = [index.chunks[i].id for i in index.article("d1", 3)]
+    assert parts == ["c2", "c3"]
+    mask = index.mask({"audience": "staff"})
+    assert mask is not None
+    assert [c.id for c, keep in zip(index.chunks, mask, strict=True) if keep] == ["c0", "c1"]
+    mask = index.mask({"doc_type": ["guide"], "audience": "resident"})
+    assert mask is not None and int(mask.sum()) == 2
+    assert index.mask({"doc_type": None}) is not None and index.mask(None) is None
+
+
+def test_save_and_load_respects_generation(tmp_path: Path) -> None:
+    index = LexicalIndex(ChineseTokenizer())
+    index.build(CHUNKS, generation=7)
+    folder = tmp_path / "bm25"
+    index.save(folder)
+    again = LexicalIndex(ChineseTokenizer())
+    assert again.load(folder, 7)
+    assert [c.id for c in again.chunks] == [c.id for c in index.chunks]
+    query = again.tokenizer.tokenize("电动自行车楼道充电")
+    assert list(again.scores(query)) == list(index.scores(query))
+    assert not LexicalIndex(ChineseTokenizer()).load(folder, 8)  # stale generation: rebuild
+    assert not LexicalIndex(ChineseTokenizer()).load(tmp_path / "missing", 7)
+
+
+def test_empty_index_scores_nothing() -> None:
+    index = LexicalIndex(ChineseTokenizer())
+    index.build([], generation=0)
+    assert len(index) == 0
+    assert index.scores(["燃气"]).size == 0

@@ -1,0 +1,97 @@
+"""The ask use case end to end on a real index (real Chroma, real embedder, real jieba)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.factory import Assistant
+from assistant.services.compose import display_sentence, split_sentences
+
+pytestmark = pytest.mark.slow
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s。；;，,]", "", text)
+
+
+def test_answer_cites_and_never_states_what_sources_do_not_say(sample_assistant: Assistant) -> None:
+    result = sample_assistant.answer_service.ask("台风红色预警来了，居委会要组织谁转移？", audience="staff")
+    assert not result.refused
+    assert result.citations, "an answer must cite its sources"
+    first = result.citations[0]
+    assert first.source == "上海市社区防灾示例条例" and "第三条" in first.locator
+    numbers = {c.n for c in result.citations}
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
+    assert cited and cited <= numbers
+    passages = {c.n: _norm(c.text) for c in result.citations}
+    # Every quoted line is a sentence of a cited passage.
+    for line in result.answer.splitlines():
+        if line.startswith("- "):
+            body = _norm(line[2:])
+            assert any(body in p for p in passages.values()), line
+        match = re.match(r"^\d+\. (.*) \[(\d+)\]$", line)
+        if match:
+            assert _norm(match.group(1)) in passages[int(match.group(2))], line
+
+
+def test_same_question_same_answer(sample_assistant: Assistant) -> None:
+    one = sample_assistant.answer_service.ask("物业在台风前要检查什么", audience="staff").to_json()
+    two = sample_assistant.answer_service.ask("物业在台风前要检查什么", audience="staff").to_json()
+    one.pop("timings_ms")
+    two.pop("timings_ms")
+    assert one == two
+
+
+def test_direct_article_lookup_comes_first(sample_assistant: Assistant) -> None:
+    result = sample_assistant.answer_service.ask("《上海市社区防灾示例条例》第七条讲的啥")
+    assert result.citations[0].locator.endswith("第七条")
+    result = sample_assistant.answer_service.ask("社区防灾示例条例5条")
+    assert result.citations[0].locator.endswith("第五条")
+
+
+def test_resident_emergency_number_first_and_numbered_steps(sample_assistant: Assistant) -> None:
+    result = sample_assistant.answer_service.ask("家里着火了怎么办", audience="resident")
+    lines = result.answer.splitlines()
+    assert "119" in lines[0]
+    assert any(re.match(r"^1\. ", line) for line in lines)
+    assert any(c.file == "home-fire.md" for c in result.citations)
+
+
+def test_out_of_domain_is_refused(sample_assistant: Assistant) -> None:
+    for question in ("红烧肉怎么做才好吃", "深圳暴雨红色预警时学校要停课吗", "帮我写一首关于台风的诗"):
+        result = sample_assistant.answer_service.ask(question, audience="resident")
+        assert result.refused, question
+        assert result.citations == []
+        assert "没有找到" in result.answer or "不在" in result.answer
+
+
+def test_follow_up_is_resolved_against_previous_turn(sample_assistant: Assistant) -> None:
+    history = ["发现燃气泄漏应当怎么处理"]
+    result = sample_assistant.answer_service.ask("那电瓶车呢？", audience="staff", history=history)
+    assert result.resolved_question.startswith(history[0])
+    assert not result.refused
+    assert any("第七条" in c.locator or "第六条" in c.locator for c in result.citations)
+
+
+def test_filters_restrict_sources(sample_assistant: Assistant) -> None:
+    result = sample_assistant.answer_service.ask(
+        "着火了不要乘坐电梯吗", audience="resident", filters={"doc_type": "regulation"}
+    )
+    assert all(c.chunk is not None and c.chunk.metadata["doc_type"] == "regulation" for c in result.citations)
+
+
+def test_json_contract(sample_assistant: Assistant) -> None:
+    data = sample_assistant.answer_service.ask("居民要服从转移安排吗", id="q1").to_json()
+    assert set(data) == {"id", "answer", "refused", "citations", "timings_ms"}
+    assert data["id"] == "q1"
+    assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
+    for c in data["citations"]:
+        assert set(c) == {"n", "source", "file", "locator", "text", "score"}
+
+
+def test_sentence_helpers() -> None:
+    parts = split_sentences("第三条 居民应当转移；物业应当协助。\n（一）检查树木")
+    assert parts == ["第三条 居民应当转移；", "物业应当协助。", "（一）检查树木"]
+    assert display_sentence("第三条 居民应当转移；") == "居民应当转移。"

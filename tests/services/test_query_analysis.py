@@ -1,0 +1,72 @@
+from assistant.services.query_analysis import (
+    article_numbers,
+    chinese_to_int,
+    is_follow_up,
+    named_documents,
+    place_in_question,
+    resolve_follow_up,
+    title_keys,
+)
+
+DOCS = [
+    ("sh-flood", "上海市防汛条例", "上海"),
+    ("cn-flood", "防汛条例", "国家"),
+    ("bj-fire", "北京市消防条例", "北京"),
+    ("sh-fire", "上海市消防条例", "上海"),
+    ("cn-fire", "消防法", "国家"),
+]
+
+
+def test_chinese_numerals() -> None:
+    assert chinese_to_int("四十一") == 41
+    assert chinese_to_int("十") == 10
+    assert chinese_to_int("一百零五") == 105
+    assert chinese_to_int("二百一十三") == 213
+    assert chinese_to_int("41") == 41
+    assert chinese_to_int("甲") is None
+
+
+def test_article_numbers_in_questions() -> None:
+    assert article_numbers("《上海市防汛条例》第四十一条讲的啥") == [41]
+    assert article_numbers("防汛条例41条") == [41]
+    assert article_numbers("台风来了怎么办") == []
+
+
+def test_place_detection() -> None:
+    assert place_in_question("北京的消防条例怎么规定") == "北京"
+    assert place_in_question("国家层面有什么规定") == "国家"
+    assert place_in_question("小区楼道能停电瓶车吗") is None
+
+
+def test_title_keys_strip_place() -> None:
+    assert {"上海市防汛条例", "防汛条例"} <= title_keys("上海市防汛条例")
+    assert "燃气条例" in title_keys("上海市燃气管理条例")
+
+
+def test_named_documents_prefers_default_jurisdiction_and_exact_titles() -> None:
+    # No place named: the Shanghai regulation comes before the national one.
+    assert named_documents("防汛条例41条", DOCS, "上海")[0].doc_id == "sh-flood"
+    # The national title in 《》 exactly: the national one wins.
+    assert named_documents("《防汛条例》第十条", DOCS, "上海")[0].doc_id == "cn-flood"
+    # A place named: that jurisdiction wins.
+    assert named_documents("北京消防条例第五条", DOCS, "上海")[0].doc_id == "bj-fire"
+    assert named_documents("台风天怎么办", DOCS, "上海") == []
+
+
+def test_follow_up_resolution() -> None:
+    history = ["学校发现传染病病人要怎么报告"]
+    assert is_follow_up("那幼儿园呢？")
+    assert is_follow_up("这个谁负责？")
+    assert not is_follow_up("台风红色预警时居委会要组织哪些人员转移")
+    assert resolve_follow_up("那幼儿园呢？", history) == "学校发现传染病病人要怎么报告 那幼儿园呢？"
+    assert resolve_follow_up("那幼儿园呢？", []) == "那幼儿园呢？"
+    standalone = "台风红色预警时居委会要组织哪些人员转移"
+    assert resolve_follow_up(standalone, history) == standalone
+
+
+def test_abbreviated_titles_are_recognised() -> None:
+    docs = [*DOCS, ("sh-aid", "上海市急救医疗服务条例", "上海"), ("sh-gas", "上海市燃气管理条例", "上海")]
+    assert named_documents("急救条例42条是什么意思", docs, "上海")[0].doc_id == "sh-aid"
+    assert named_documents("燃气条例第十条", docs, "上海")[0].doc_id == "sh-gas"
+    # A mention that is not an abbreviation of any title names nothing.
+    assert named_documents("交通条例第三条", docs, "上海") == []
