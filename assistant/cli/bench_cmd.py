@@ -121,7 +121,18 @@ BENCHES: dict[str, Bench] = {
         add_arguments=_ingest_arguments,
         run=run_ingest_bench,
     ),
+    "query": Bench(
+        help="问答速度：检索加摘录式回答的 p50/p95、单次查询嵌入耗时，可选 10 万片段规模与内存",
+        add_arguments=lambda parser: _query_module().add_arguments(parser),
+        run=lambda args: _query_module().run(args),
+    ),
 }
+
+
+def _query_module() -> Any:
+    from assistant.cli import bench_query
+
+    return bench_query
 
 
 def add_parser(subparsers: Any) -> None:

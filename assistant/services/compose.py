@@ -142,7 +142,9 @@ class ExtractiveComposer:
         best = candidates[0][0] if candidates else 0.0
         for score, rank, pos, sentence in candidates:
             key = display_sentence(sentence)
-            if key in seen or (chosen and score < 0.2 * best):
+            new_source = all(rank != r for r, _, _ in chosen)
+            # A further source is cited only when it answers nearly as well as the best one.
+            if key in seen or (chosen and score < (0.5 if new_source else 0.2) * best):
                 continue
             seen.add(key)
             chosen.append((rank, pos, sentence))

@@ -152,14 +152,20 @@ class HybridRetriever:
 
         fused = _fuse(p, bm25, bm25_rank, dense_rank, dense_sim)
 
-        if p.bridge_weight > 0 and p.mode not in ("bm25", "dense"):
-            self._bridge(lex, fused, p, mask)
+        best_card = self._bridge(lex, fused, p, mask)
         direct = self._direct_lookup(lex, question, mask)
         self._apply_preferences(lex, question, fused, p)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], lex.chunks[kv[0]].id))
         if direct:
             top = max(fused.values(), default=1.0) * 2 + 1.0
             ranked = [(i, top) for i in direct] + [(i, s) for i, s in ranked if i not in set(direct)]
+        if best_card is not None and p.card_factor < 1.0 and len(ranked) > 2:
+            # Articles lead for staff and departments, but the best plain-language card (the
+            # procedure or guide that cites them) stays within reach, second.
+            position = next(n for n, (i, _) in enumerate(ranked) if i == best_card)
+            if position > 1:
+                entry = ranked.pop(position)
+                ranked.insert(1, (entry[0], ranked[0][1]))
 
         items = self._collapse(lex, ranked, bm25, dense_sim, k)
         finished = time.perf_counter()
@@ -216,7 +222,7 @@ class HybridRetriever:
 
     def _bridge(
         self, lex: LexicalIndex, fused: dict[int, float], p: FusionParams, mask: np.ndarray | None
-    ) -> None:
+    ) -> int | None:
         """Knowledge cards are written in everyday words and cite the articles behind them, so a
         card that matches a question well lends part of its score to each article it cites."""
         cards = sorted(
@@ -234,6 +240,7 @@ class HybridRetriever:
             for i in fused:
                 if str(lex.chunks[i].metadata.get("doc_type", "")) in CARD_TYPES:
                     fused[i] *= p.card_factor
+        return cards[0] if cards else None
 
     def _cited_articles(self, lex: LexicalIndex, idx: int) -> list[int]:
         """First-part indices of the articles a chunk cites as 《title》第X条 (cached per index)."""
