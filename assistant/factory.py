@@ -95,10 +95,11 @@ class Assistant:
 
     @cached_property
     def assessor(self) -> AssessmentService:
-        """Checklist self-assessment; evidence falls back to each item's basis until retrieval is wired."""
+        """Checklist self-assessment; weak points carry the indexed passages behind their basis."""
         from assistant.services.assess import AssessmentService
+        from assistant.services.retrieve import RetrievalEvidenceFinder
 
-        return AssessmentService(self.settings, evidence_finder=None)
+        return AssessmentService(self.settings, evidence_finder=RetrievalEvidenceFinder(self.retriever))
 
     # --- answering (retrieval, composition, optional LLM) -------------------------------
     @cached_property

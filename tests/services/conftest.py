@@ -80,12 +80,12 @@ def sample_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_index(tmp_path_factory: pytest.TempPathFactory, sample_docs: Path) -> Path:
     index_dir = tmp_path_factory.mktemp("index")
-    assistant = build_assistant(load_settings(index_dir=index_dir))
+    assistant = build_assistant(load_settings(index_dir=index_dir, data_dir=index_dir / "data"))
     report = assistant.ingest_service.ingest([sample_docs])
     assert all(f.status == "added" for f in report.files), report.to_json()
     return index_dir
 
 
 @pytest.fixture
-def sample_assistant(sample_index: Path) -> Assistant:
-    return build_assistant(load_settings(index_dir=sample_index))
+def sample_assistant(sample_index: Path, tmp_path: Path) -> Assistant:
+    return build_assistant(load_settings(index_dir=sample_index, data_dir=tmp_path / "data"))
