@@ -54,7 +54,10 @@ class UseMultilingualEmbeddings(Embeddings):
     name = DEFAULT_MODEL
     dimensions = 512
 
-    def __init__(self, batch_size: int = 64, threads: int = 2) -> None:
+    def __init__(self, batch_size: int = 64, threads: int = 1) -> None:
+        # One BLAS thread: measured on the 2-core target, 400 texts take a steady 2.3 s with
+        # one thread but 2-9.5 s with two whenever anything else runs (BLAS threads spin-wait
+        # for a busy core), and Chroma's writer and the loader need a core too.
         self.batch_size = batch_size
         self.threads = threads
 

@@ -6,19 +6,16 @@ Why it is shaped this way:
   manifest before anything is parsed, so re-ingesting an unchanged corpus loads no PDF and no
   model.
 * **Nothing already indexed is lost.** A file that fails to load is reported and its previous
-  chunks stay. A changed file's new chunks are written *before* its stale ones are deleted,
-  and the manifest is written last, so a kill at any point leaves an index that still answers.
+  chunks stay. A changed file's new chunks are stored first, then the manifest records them,
+  and only then are its stale chunks deleted: the manifest never claims a chunk the store
+  lacks, so a kill at any point leaves an index that still answers.
 * **Self-healing.** Each run first reconciles the store with the manifest: chunks no manifest
   entry claims (left by a killed run) are deleted, and documents whose chunks went missing are
   re-embedded. The result equals a clean build (chunk ids are deterministic).
 * **Embedding dominates.** Loading and chunking of the next file runs in a worker thread
   while the current one is embedded.
 
-Folder policy: files are found recursively, hidden files and folders are skipped, files with
-a supported suffix are ingested, files that look like documents we cannot read
-(:data:`DOCUMENT_LIKE_SUFFIXES`, e.g. ``.doc``, ``.wps``, ``.xlsx``) are reported as failed so
-users learn they were not indexed, and anything else (``.yaml``, ``.json``, images, …) is
-ignored silently. A file named explicitly is always either ingested or reported.
+Which files are looked at (folder policy) lives in :mod:`assistant.services.ingest_files`.
 """
 
 from __future__ import annotations
@@ -36,32 +33,8 @@ from assistant.components.index_lock import IndexLock
 from assistant.components.manifest import Manifest, ManifestEntry
 from assistant.components.vector_store import ChromaStore
 from assistant.domain import Chunk, DocumentLoadError, FileResult, FileStatus, LoadedDocument, sha256_bytes
+from assistant.services.ingest_files import FileJob, discover
 from assistant.settings import Settings
-
-#: Suffixes of office/document formats we cannot read; inside folders they are reported as failed.
-DOCUMENT_LIKE_SUFFIXES = frozenset(
-    {
-        ".doc",
-        ".wps",
-        ".xls",
-        ".xlsx",
-        ".et",
-        ".ppt",
-        ".pptx",
-        ".dps",
-        ".rtf",
-        ".odt",
-        ".ods",
-        ".odp",
-        ".epub",
-        ".pages",
-        ".key",
-        ".numbers",
-        ".ofd",
-        ".caj",
-        ".djvu",
-    }
-)
 
 Progress = Callable[[int, int, str], None]
 
@@ -97,24 +70,16 @@ class IngestReport:
 
 
 @dataclass
-class _Job:
-    """One file to look at: where it is, how to show it, and its manifest key."""
+class _Embedded:
+    """A file's chunks and vectors, waiting to be written with others in one Chroma call."""
 
-    path: Path
-    display: str
-    key: str
-    data_hash: str = ""
-    old: ManifestEntry | None = None
+    job: FileJob
+    chunks: list[Chunk]
+    vectors: list[list[float]]
 
-
-def _supported_suffixes() -> frozenset[str]:
-    from assistant.components.loaders import SUPPORTED_SUFFIXES
-
-    return frozenset(SUPPORTED_SUFFIXES)
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+    @property
+    def new_ids(self) -> set[str]:
+        return {chunk.id for chunk in self.chunks}
 
 
 class IngestService:
@@ -156,14 +121,20 @@ class IngestService:
             if not trusted:
                 self._begin_write()
                 forced = self._reconcile(entries, full=True)
-            jobs, results = self._discover(paths)
+            jobs, results = discover(paths)
             report.files.extend(results)
             todo = self._triage(jobs, entries, forced, report)
             total = len(todo)
+            batch: list[_Embedded] = []
             for done, (job, prepared) in enumerate(self._prepared(todo), start=1):
-                self._apply(job, prepared, report)
+                embedded = self._embed(job, prepared, report)
+                if embedded is not None:
+                    batch.append(embedded)
+                if sum(len(item.chunks) for item in batch) >= self.settings.index_write_batch:
+                    self._flush(batch, report)
                 if progress is not None:
                     progress(done, total, job.display)
+            self._flush(batch, report)
             if prune:
                 self._prune(paths, entries, report)
             if self._writing:
@@ -177,47 +148,41 @@ class IngestService:
         report.seconds = time.perf_counter() - started
         return report
 
+    def remove(self, doc_id_or_path: str) -> list[FileResult]:
+        """Forget one document (by doc_id or file path): its chunks and manifest row, under the lock.
+
+        The file itself is left alone; the next ingest of its folder adds it again unless it is
+        deleted too. Returns one ``removed`` result per manifest row dropped (empty: not indexed).
+        """
+        wanted = str(doc_id_or_path)
+        key_of_path = str(Path(wanted).resolve())
+        results: list[FileResult] = []
+        with self.lock:
+            entries = self.manifest.entries()
+            matches = [
+                (key, entry)
+                for key, entry in sorted(entries.items())
+                if entry.doc_id == wanted or key == key_of_path
+            ]
+            if not matches:
+                return results
+            self._writing = False
+            for key, entry in matches:
+                self._begin_write()
+                ids = set(entry.chunk_ids) | self.store.ids_for_doc(entry.doc_id)
+                self.store.delete(ids - self._claimed_by_others(key))
+                self.manifest.remove(key)
+                results.append(FileResult(key, "removed", chunks=entry.chunk_count))
+            self._reconcile(self.manifest.entries())
+            self.manifest.set_dirty(False)
+        return results
+
     # --- steps ------------------------------------------------------------------------
-    def _discover(self, paths: list[Path]) -> tuple[list[_Job], list[FileResult]]:
-        """Expand folders; report missing paths and unreadable document types."""
-        supported = _supported_suffixes()
-        jobs: dict[str, _Job] = {}
-        failed: list[FileResult] = []
-
-        def add(path: Path, display: str) -> None:
-            key = str(path.resolve())
-            jobs.setdefault(key, _Job(path=path, display=display, key=key))
-
-        for given in paths:
-            given = Path(given)
-            if given.is_dir():
-                for path in sorted(given.rglob("*")):
-                    if not path.is_file() or _hidden(path, given):
-                        continue
-                    suffix = path.suffix.lower()
-                    if suffix in supported:
-                        add(path, str(path))
-                    elif suffix in DOCUMENT_LIKE_SUFFIXES:
-                        failed.append(
-                            FileResult(str(path), "failed", reason=_unsupported_reason(suffix, supported))
-                        )
-            elif given.is_file():
-                suffix = given.suffix.lower()
-                if suffix in supported:
-                    add(given, str(given))
-                else:
-                    failed.append(
-                        FileResult(str(given), "failed", reason=_unsupported_reason(suffix, supported))
-                    )
-            else:
-                failed.append(FileResult(str(given), "failed", reason="文件或文件夹不存在"))
-        return sorted(jobs.values(), key=lambda job: job.display), failed
-
     def _triage(
-        self, jobs: list[_Job], entries: dict[str, ManifestEntry], forced: set[str], report: IngestReport
-    ) -> list[_Job]:
+        self, jobs: list[FileJob], entries: dict[str, ManifestEntry], forced: set[str], report: IngestReport
+    ) -> list[FileJob]:
         """Hash every file; unchanged ones are reported at once and never parsed."""
-        todo: list[_Job] = []
+        todo: list[FileJob] = []
         owner_of_hash = {entry.content_hash: key for key, entry in entries.items()}
         for job in jobs:
             try:
@@ -246,7 +211,7 @@ class IngestService:
             todo.append(job)
         return todo
 
-    def _prepare(self, job: _Job) -> list[Chunk] | str:
+    def _prepare(self, job: FileJob) -> list[Chunk] | str:
         """Load and chunk one file; a string is the reason it failed."""
         try:
             doc = self.loader.load(job.path)
@@ -259,7 +224,7 @@ class IngestService:
             return "文档中没有可索引的文字内容"
         return chunks
 
-    def _prepared(self, jobs: list[_Job]) -> Iterator[tuple[_Job, list[Chunk] | str]]:
+    def _prepared(self, jobs: list[FileJob]) -> Iterator[tuple[FileJob, list[Chunk] | str]]:
         """Yield each job with its chunks, preparing the next file while the caller embeds."""
         if not jobs:
             return
@@ -271,31 +236,54 @@ class IngestService:
                     pending = pool.submit(self._prepare, jobs[index + 1])
                 yield job, current
 
-    def _apply(self, job: _Job, prepared: list[Chunk] | str, report: IngestReport) -> None:
-        """Write one file's chunks: add new, delete stale, then record the manifest."""
+    def _embed(self, job: FileJob, prepared: list[Chunk] | str, report: IngestReport) -> _Embedded | None:
+        """Embed one file's chunks; a load or embedding failure is reported for that file alone."""
         if isinstance(prepared, str):
             kept = f"（索引中保留了此前的 {job.old.chunk_count} 个片段）" if job.old else ""
             report.files.append(FileResult(job.display, "failed", reason=prepared + kept))
-            return
-        chunks = prepared
-        new_ids = {chunk.id for chunk in chunks}
-        doc_id = str(chunks[0].metadata.get("doc_id", ""))
-        old_ids = set(job.old.chunk_ids) if job.old else set()
+            return None
         try:
-            vectors = self.embeddings.embed_documents([chunk.embed_text for chunk in chunks])
-            self._begin_write()
-            self.store.upsert(chunks, vectors)
+            vectors = self.embeddings.embed_documents([chunk.embed_text for chunk in prepared])
         except Exception as exc:
-            self.store.delete(new_ids - old_ids)  # best effort; the next run's reconcile also catches it
             report.files.append(
-                FileResult(job.display, "failed", reason=f"写入索引失败：{type(exc).__name__}: {exc}")
+                FileResult(job.display, "failed", reason=f"向量化失败：{type(exc).__name__}: {exc}")
             )
+            return None
+        return _Embedded(job, prepared, vectors)
+
+    def _flush(self, batch: list[_Embedded], report: IngestReport) -> None:
+        """Write several files' chunks in one Chroma call, then record each file and drop its stale chunks.
+
+        Chroma's local writes cost ~0.1 s per call plus a little per row, so one call for
+        hundreds of chunks is several times faster than one per file.
+        """
+        if not batch:
             return
-        report.embedded_chunks += len(chunks)
-        stale = set(old_ids)
-        for stored_doc in {doc_id, job.old.doc_id if job.old else ""} - {""}:
-            stale |= self.store.ids_for_doc(stored_doc)
-        self.store.delete(stale - new_ids - self._claimed_by_others(job.key))
+        self._begin_write()
+        try:
+            self.store.upsert(
+                [chunk for item in batch for chunk in item.chunks],
+                [vector for item in batch for vector in item.vectors],
+            )
+        except Exception as exc:
+            for item in batch:
+                old_ids = set(item.job.old.chunk_ids) if item.job.old else set()
+                self.store.delete(item.new_ids - old_ids)  # best effort; the next run reconciles too
+                reason = f"写入索引失败：{type(exc).__name__}: {exc}"
+                report.files.append(FileResult(item.job.display, "failed", reason=reason))
+            return
+        for item in batch:
+            self._replace(item, report)
+        batch.clear()
+
+    def _replace(self, item: _Embedded, report: IngestReport) -> None:
+        """After a file's new chunks are stored: record the manifest, then delete stale chunks.
+
+        In this order the manifest never claims a chunk the store lacks; a kill before the
+        deletion leaves only extra chunks, which the next run removes (the run is marked dirty).
+        """
+        job, chunks = item.job, item.chunks
+        doc_id = str(chunks[0].metadata.get("doc_id", ""))
         first = chunks[0].metadata
         self.manifest.record(
             ManifestEntry(
@@ -307,9 +295,14 @@ class IngestService:
                 jurisdiction=str(first.get("jurisdiction") or ""),
                 version_date=str(first.get("version_date") or ""),
                 chunk_count=len(chunks),
-                chunk_ids=sorted(new_ids),
+                chunk_ids=sorted(item.new_ids),
             )
         )
+        stale = set(job.old.chunk_ids) if job.old else set()
+        for stored_doc in {doc_id, job.old.doc_id if job.old else ""} - {""}:
+            stale |= self.store.ids_for_doc(stored_doc)
+        self.store.delete(stale - item.new_ids - self._claimed_by_others(job.key))
+        report.embedded_chunks += len(chunks)
         status: FileStatus = "updated" if job.old else "added"
         report.files.append(FileResult(job.display, status, chunks=len(chunks)))
 
@@ -322,8 +315,8 @@ class IngestService:
                 continue
             self._begin_write()
             ids = set(entry.chunk_ids) | self.store.ids_for_doc(entry.doc_id)
+            self.manifest.remove(key)  # first: a kill now leaves only extra chunks, removed next run
             self.store.delete(ids - self._claimed_by_others(key))
-            self.manifest.remove(key)
             report.files.append(FileResult(str(path), "removed", chunks=entry.chunk_count))
 
     def _begin_write(self) -> None:
@@ -360,9 +353,3 @@ class IngestService:
             self.manifest.bump()
         missing = expected - stored
         return {key for key, entry in entries.items() if missing.intersection(entry.chunk_ids)}
-
-
-def _unsupported_reason(suffix: str, supported: frozenset[str]) -> str:
-    shown = "、".join(sorted(supported))
-    name = suffix or "（无扩展名）"
-    return f"不支持的文件类型 {name}；支持：{shown}。Word 97-2003/WPS 文件请另存为 .docx 或 PDF"
