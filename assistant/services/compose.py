@@ -27,7 +27,7 @@ _LEADING_LABEL = re.compile(
 )
 
 #: How many sentences each audience gets, and how many sources at most.
-_LIMITS = {"resident": (6, 3), "staff": (8, 4), "department": (10, 5)}
+_LIMITS = {"resident": (12, 3), "staff": (12, 4), "department": (12, 5)}
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,35 @@ class Composition:
     citations: list[Citation]
 
 
+#: Card types whose sections are lists of steps written to be read in order.
+_CARD_TYPES = frozenset({"guide", "procedure", "responsibility", "case", "weak_point", "strategy"})
+_BASIS = re.compile(r"（依据：[^（）]*(?:（[^（）]*）[^（）]*)*）")
+
+
+#: Section-heading words of the pack's resident guides, in the order residents need them.
+_READING_ORDER = ("先做什么", "千万不要", "打给谁", "提前准备")
+
+
+def _reading_priority(chunk: Chunk) -> int:
+    locator = str(chunk.metadata.get("locator", ""))
+    for n, word in enumerate(_READING_ORDER):
+        if word in locator:
+            return n
+    return len(_READING_ORDER) + (1 if locator in ("引言", "全文") else 0)
+
+
+def _is_card(chunk: Chunk) -> bool:
+    return str(chunk.metadata.get("doc_type", "")) in _CARD_TYPES
+
+
+def _lines(chunk: Chunk, text: str) -> list[str]:
+    """A card's list items and lines as they stand; a regulation's sentences."""
+    if _is_card(chunk):
+        lines = [line.strip().strip("*").strip() for line in text.splitlines()]
+        return [line for line in lines if len(re.sub(r"\W", "", line)) >= 4 and not line.startswith("#")]
+    return split_sentences(text)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items of a passage, labels kept (they are stripped for display)."""
     parts = [p.strip() for p in _SENTENCE_END.split(text)]
@@ -127,37 +156,48 @@ class ExtractiveComposer:
         expansions: Sequence[str],
         passage_text: Callable[[Chunk], str],
     ) -> Composition:
-        max_sentences, max_sources = _LIMITS.get(audience, _LIMITS["staff"])
+        """Pick sources, then lines: a knowledge card's steps in its own order (they are written
+        to be read as a whole), a regulation's best-matching sentences."""
+        max_lines, max_sources = _LIMITS.get(audience, _LIMITS["staff"])
         weights = self._term_weights(question, expansions)
-        candidates: list[tuple[float, int, int, str]] = []  # (score, evidence rank, position, sentence)
+        units: list[list[tuple[float, int, str]]] = []  # per evidence rank: (score, position, line)
         for rank, item in enumerate(evidence[:max_sources]):
-            for pos, sentence in enumerate(split_sentences(passage_text(item.chunk))):
-                score = self._sentence_score(sentence, weights) / (1.0 + 0.35 * rank)
-                if score > 0 or (rank == 0 and pos == 0):
-                    candidates.append((score, rank, pos, sentence))
-        # Best sentences first; ties broken by evidence rank and position (deterministic).
-        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
+            lines = _lines(item.chunk, passage_text(item.chunk))
+            units.append(
+                [
+                    (self._sentence_score(line, weights) / (1.0 + 0.35 * rank), pos, line)
+                    for pos, line in enumerate(lines)
+                ]
+            )
+        best = max((score for unit in units for score, _, _ in unit), default=0.0)
         chosen: list[tuple[int, int, str]] = []
         seen: set[str] = set()
-        best = candidates[0][0] if candidates else 0.0
-        for score, rank, pos, sentence in candidates:
-            key = display_sentence(sentence)
-            new_source = all(rank != r for r, _, _ in chosen)
-            # A further source is cited only when it answers nearly as well as the best one.
-            if key in seen or (chosen and score < (0.5 if new_source else 0.2) * best):
+        for rank, unit in enumerate(units):
+            if not unit:
                 continue
-            seen.add(key)
-            chosen.append((rank, pos, sentence))
-            if len(chosen) >= max_sentences:
-                break
-        if evidence and not any(rank == 0 for rank, _, _ in chosen):
-            first = split_sentences(passage_text(evidence[0].chunk))
-            if first:
-                chosen.insert(0, (0, 0, first[0]))
+            top = max(score for score, _, _ in unit)
+            # Rank 0 always answers; a further source only when it answers nearly as well.
+            if rank > 0 and (best <= 0 or top < 0.5 * best):
+                continue
+            if _is_card(evidence[rank].chunk):
+                picked = [(pos, line) for _, pos, line in unit][: 6 if not chosen else 4]
+            else:
+                floor = 0.2 * best if best > 0 else 0.0
+                ranked = sorted(unit, key=lambda u: (-u[0], u[1]))
+                picked = sorted((pos, line) for score, pos, line in ranked[:3] if score > floor or rank == 0)
+                picked = picked or [(unit[0][1], unit[0][2])]
+            for pos, line in picked:
+                key = display_sentence(line)
+                if key not in seen and len(chosen) < max_lines:
+                    seen.add(key)
+                    chosen.append((rank, pos, line))
         used_ranks = sorted({rank for rank, _, _ in chosen})
+        if audience == "resident":
+            # Residents read what to do first: action sections before background ones.
+            used_ranks.sort(key=lambda r: (_reading_priority(evidence[r].chunk), r))
+            chosen.sort(key=lambda c: (used_ranks.index(c[0]), c[1]))
         number_of = {rank: n for n, rank in enumerate(used_ranks, start=1)}
         citations = [self._citation(number_of[r], evidence[r], passage_text) for r in used_ranks]
-        chosen.sort(key=lambda c: (c[0], c[1]))  # read in source order: by evidence, then position
         text = self._render(question, audience, chosen, number_of, citations)
         return Composition(text=text, citations=citations)
 
@@ -209,8 +249,15 @@ class ExtractiveComposer:
                     )
                 )
             lines.append(self.templates.get("resident_intro", "根据知识库中的资料，可以这样做："))
-            for i, (rank, _, sentence) in enumerate(chosen, start=1):
-                lines.append(f"{i}. {display_sentence(sentence)} [{number_of[rank]}]")
+            step = 0
+            for index, (rank, _, sentence) in enumerate(chosen):
+                if len(number_of) > 1 and (index == 0 or chosen[index - 1][0] != rank):
+                    citation = citations[number_of[rank] - 1]
+                    lines.append(f"\n**{_section_name(citation)}**")
+                    step = 0
+                step += 1
+                plain = _BASIS.sub("", display_sentence(sentence)).strip()  # the basis is in [n]
+                lines.append(f"{step}. {plain} [{number_of[rank]}]")
         else:
             intro_key = "department_intro" if audience == "department" else "staff_intro"
             lines.append(self.templates.get(intro_key, "相关依据如下："))
@@ -225,6 +272,13 @@ class ExtractiveComposer:
         if footer:
             lines.append("\n" + footer)
         return "\n".join(lines).strip()
+
+
+def _section_name(citation: Citation) -> str:
+    """A short heading for a group of steps: the card's section, or the article's source."""
+    if citation.chunk is not None and _is_card(citation.chunk):
+        return citation.locator.split(" > ")[-1] or citation.source
+    return format_source(citation)
 
 
 def citation_locator(chunk: Chunk) -> str:
