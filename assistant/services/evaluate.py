@@ -253,7 +253,7 @@ class Evaluator:
 
     def run_pack(self, items: Sequence[EvalItem]) -> dict[str, Any]:
         """Pack questions: key actions present in the answer and the gold card cited."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for item in items:
             result = self.answers.ask(item.q, audience=item.audience)
             files = {c.file for c in result.citations}

@@ -18,7 +18,11 @@ BUNDLED = PROJECT_ROOT / "corpus" / "checklists"
 
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # An empty index of its own: evidence then falls back to each item's basis (deterministic).
-    env = {**os.environ, "RESILIENCE_DATA_DIR": str(data_dir), "RESILIENCE_INDEX_DIR": str(data_dir / "index")}
+    env = {
+        **os.environ,
+        "RESILIENCE_DATA_DIR": str(data_dir),
+        "RESILIENCE_INDEX_DIR": str(data_dir / "index"),
+    }
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         cwd=PROJECT_ROOT,
