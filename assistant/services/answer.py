@@ -49,6 +49,7 @@ class RefusalPolicy:
             return True
         return signals.get("coverage", 0.0) < self.min_coverage and dense < self.min_dense
 
+
 @dataclass
 class AnswerResult:
     """One answer; ``to_json`` is the CLI/API contract."""
