@@ -93,6 +93,18 @@ class ChromaStore:
         )
         return self._collection
 
+    def refresh(self) -> None:
+        """Close the client so the next use reopens the store from disk.
+
+        A local Chroma keeps its vector index in memory: after *another process* wrote to
+        the index (the CLI ingesting while the web app runs), this process's queries miss the
+        new vectors until it reopens. Readers call this when the manifest generation changed.
+        All stores of one folder in a process share Chroma's client, so close them all.
+        """
+        client, self._client, self._collection = self._client, None, None
+        if client is not None and not self.settings.chroma_host:
+            client.close()
+
     # --- writing ----------------------------------------------------------------------
     def upsert(self, chunks: list[Chunk], vectors: list[list[float]]) -> None:
         """Add or replace ``chunks`` with their ``vectors`` (same order)."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +102,28 @@ def test_mismatched_vectors_are_refused(settings: Settings) -> None:
 def test_collections_do_not_mix(settings: Settings) -> None:
     ChromaStore(settings, "chunks__one").upsert([_chunk("a", 1)], [_vector(0)])
     assert ChromaStore(settings, "chunks__two").count() == 0
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from assistant.components.vector_store import ChromaStore
+from assistant.domain import Chunk
+from assistant.settings import load_settings
+store = ChromaStore(load_settings(index_dir=Path(sys.argv[1])), "chunks__test")
+store.upsert([Chunk("b-001", "乙", "乙", {"doc_id": "b"})], [[0.0, 1.0, 0.0, 0.0]])
+"""
+
+
+def test_refresh_sees_another_processes_writes(settings: Settings) -> None:
+    store = ChromaStore(settings, "chunks__test")
+    store.upsert([_chunk("a", 1)], [_vector(0.0)])
+    assert [hit.chunk.id for hit in store.query(_vector(1.5), k=5)] == ["a-001"]
+    subprocess.run(
+        [sys.executable, "-c", WRITER, str(settings.index_dir)],
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+    store.refresh()
+    assert [hit.chunk.id for hit in store.query(_vector(1.5), k=5)] == ["b-001", "a-001"]
