@@ -83,3 +83,21 @@ def test_bench_ingest_reports_figures(docs: Path, capsys: pytest.CaptureFixture[
     assert figures["reingest_embedded_chunks"] == 0 and figures["reingest_cli_exit_status"] == 0
     for key in ("full_ingest_seconds", "embedder_alone_seconds", "ingest_to_embedder_ratio", "peak_rss_mb"):
         assert isinstance(figures[key], float) and figures[key] > 0, key
+
+
+def test_ingest_while_another_process_writes_fails_clearly(
+    docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.components.test_index_lock import _hold
+
+    index = tmp_path / "index"
+    holder = _hold(index, 30)
+    monkeypatch.setenv("RESILIENCE_LOCK_TIMEOUT_S", "0.5")
+    try:
+        assert main(["ingest", "--index", str(index), str(docs)]) == 2
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert "另一个进程正在写入索引，等待中…" in err and "请稍后重试" in err
+    assert not (index / "chroma").exists()  # nothing was written
