@@ -1,0 +1,43 @@
+"""Start the web app: ``python app.py [--host H] [--port P] [--index DIR]``.
+
+A thin shell: parse the flags, build the settings and the one assistant of this process,
+bring the index up to date (progress in the terminal), load the models, then serve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="韧性城市知识助手的网页界面")
+    parser.add_argument("--host", help="监听地址（默认 127.0.0.1；RESILIENCE_HOST）")
+    parser.add_argument("--port", type=int, help="端口（默认 7860；RESILIENCE_PORT）")
+    parser.add_argument("--index", type=Path, help="索引目录（默认 index/；RESILIENCE_INDEX_DIR）")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from assistant.factory import build_assistant
+    from assistant.settings import load_settings
+    from assistant.web import build_ui, launch_options, prepare
+
+    try:
+        settings = load_settings(host=args.host, port=args.port, index_dir=args.index)
+        options = launch_options(settings)
+    except ValueError as exc:
+        print(f"配置有误：{exc}", file=sys.stderr)
+        return 2
+    assistant = build_assistant(settings)
+    prepare(assistant)
+    demo = build_ui(assistant)
+    print(f"韧性城市知识助手：http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+    demo.launch(**options)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

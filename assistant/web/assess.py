@@ -1,0 +1,245 @@
+"""自评 tab: a form per bundled checklist, generated from its YAML, and the scored result.
+
+Forms for all checklists are built once at start (one ``gr.Column`` each, shown by the
+selector), so every control exists before the page loads and each submit button is bound
+to its own checklist. Scoring, history, the report and the chart all come from
+:class:`AssessmentService`; this module renders them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.cli.assess_cmd import round_numbers
+from assistant.web import present
+from assistant.web.context import WebContext
+
+logger = logging.getLogger(__name__)
+
+NA_LABEL = "不适用"
+HISTORY_COLUMNS = ["编号", "自评时间", "清单版本", "总分", "等级", "较上次"]
+
+
+def _fmt(value: float | None, sign: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+.2f}" if sign else f"{value:.2f}"
+
+
+def summary_html(result: Any, comparison: Any, checklist: Any) -> str:
+    """Total, level, change since last time, critical failures and the dimension table."""
+    item_text = {item.id: item.text for _, item in checklist.items()}
+    head = (
+        '<div class="assess-total">'
+        f'<span class="score">总分 <b id="assess-score">{_fmt(result.total)}</b></span>'
+        f'<span class="level">等级 <b id="assess-level">{present.escape_text(result.level or "—")}</b></span>'
+    )
+    if comparison is not None:
+        note = "" if comparison.same_version else "（清单版本不同，仅供参考）"
+        head += (
+            f'<span class="change">较上次（{present.escape_text(comparison.previous_assessed_at)}）'
+            f"<b>{_fmt(comparison.total_change, sign=True)}</b>{note}</span>"
+        )
+    parts = [head + "</div>"]
+    if result.critical_failed:
+        names = "、".join(present.escape_text(item_text.get(i, i)) for i in result.critical_failed)
+        parts.append(
+            f'<div class="error-box">关键条目未达标，等级最高为'
+            f"“{present.escape_text(checklist.critical_cap)}”：{names}</div>"
+        )
+    changes = {d.id: d.change for d in comparison.dimensions} if comparison is not None else {}
+    rows = "".join(
+        f"<tr><td>{present.escape_text(d.title)}</td><td>{d.weight:g}</td><td>{_fmt(d.score)}</td>"
+        f"<td>{_fmt(changes.get(d.id), sign=True) if changes else '—'}</td></tr>"
+        for d in result.dimensions
+    )
+    parts.append(
+        '<table class="dims"><thead><tr><th>维度</th><th>权重</th><th>得分</th><th>变化</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+    )
+    return f'<div class="assess-result">{"".join(parts)}</div>'
+
+
+def weak_points_html(result: Any) -> str:
+    """Weak points by gain, each with advice, basis and the cited passages folded away."""
+    if not result.weak_points:
+        return '<p class="ok">没有得分率低于阈值的条目。</p>'
+    items = []
+    for weak in result.weak_points:
+        evidence = "".join(
+            '<div class="src"><div class="src-head">'
+            f'<span class="src-title">《{present.escape_text(str(c.get("source", "")))}》</span> '
+            f'<span class="src-loc">{present.escape_text(str(c.get("locator", "")))}</span></div>'
+            f'<div class="src-passage">{present.escape_text(str(c.get("text", "")))}</div></div>'
+            for c in weak.evidence
+        )
+        summary = f"<summary>查看依据条文（{len(weak.evidence)} 段）</summary>"
+        folded = f'<details class="src-more">{summary}{evidence}</details>' if evidence else ""
+        items.append(
+            '<li class="weak">'
+            f'<div><span class="gain">+{weak.gain:.2f} 分</span> {present.escape_text(weak.text)}</div>'
+            f'<div class="advice">建议：{present.escape_text(weak.advice)}</div>'
+            f'<div class="basis">依据：{present.escape_text(weak.basis)}</div>{folded}</li>'
+        )
+    return (
+        '<div class="weak-h">薄弱环节（按补齐后可提升的分值排序）</div>'
+        f'<ol class="weak-list">{"".join(items)}</ol>'
+    )
+
+
+def history_rows(ctx: WebContext, org: str, checklist_id: str) -> list[list[Any]]:
+    """This organisation's assessments of one checklist, newest first, with the change each time."""
+    entries = ctx.assistant.assessor.history(org=org, checklist=checklist_id)
+    rows: list[list[Any]] = []
+    previous: float | None = None
+    for entry in entries:
+        change = entry.total - previous if entry.total is not None and previous is not None else None
+        rows.append(
+            [
+                entry.id,
+                entry.assessed_at,
+                entry.version,
+                _fmt(entry.total),
+                entry.level or "—",
+                _fmt(change, True),
+            ]
+        )
+        previous = entry.total
+    return list(reversed(rows))
+
+
+def _report_files(ctx: WebContext, result: Any) -> tuple[list[str], str | None]:
+    """Write the Markdown report (+ radar PNG) and the JSON of ``assess --json``; return paths."""
+    # The system temp folder: Gradio copies returned files into its cache only from there or the
+    # working directory, and the project folder itself is blocked from serving.
+    folder = Path(tempfile.mkdtemp(prefix=f"assess-{result.assessment_id}-"))
+    md_path, chart = ctx.assistant.assessor.write_report(result, folder / f"{result.checklist}-自评报告.md")
+    json_path = folder / f"{result.checklist}-自评结果.json"
+    json_path.write_text(
+        json.dumps(round_numbers(result.to_dict()), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return [str(md_path), str(json_path)], str(chart.path) if Path(chart.path).is_file() else None
+
+
+def submit(ctx: WebContext, checklist_id: str, org: str, values: list[Any]) -> tuple[Any, ...]:
+    """Score one filled form; unanswered items are named instead of guessed."""
+    from assistant.services.assess import AnswerError, ChecklistError, HistoryError
+
+    service = ctx.assistant.assessor
+    org = (org or "").strip()[:100]
+    try:
+        checklist = service.checklist(checklist_id)
+        items = [item for _, item in checklist.items()]
+        answers = {item.id: value for item, value in zip(items, values, strict=True) if value}
+        missing = [item.text for item in items if item.id not in answers]
+        if missing:
+            listed = "；".join(missing[:5]) + ("……" if len(missing) > 5 else "")
+            message = f"还有 {len(missing)} 项未作答：{listed}"
+            return present.error_html(message), None, "", None, gr.Dataframe()
+        result = service.assess(checklist_id, answers, org=org)
+        comparison = service.compare_with_previous(result)
+        files, chart = _report_files(ctx, result)
+    except (AnswerError, ChecklistError, HistoryError, ValueError) as exc:
+        return present.error_html(str(exc)), None, "", None, gr.Dataframe()
+    return (
+        summary_html(result, comparison, checklist),
+        chart,
+        weak_points_html(result),
+        files,
+        gr.Dataframe(value=history_rows(ctx, org, checklist_id)),
+    )
+
+
+def build(ctx: WebContext) -> None:
+    """The 自评 tab."""
+    service = ctx.assistant.assessor
+    checklists = list(service.checklists().values())
+    with gr.Tab("自评", id="assess"):
+        if not checklists:
+            gr.HTML(present.error_html("没有可用的自评清单（corpus/checklists/）。"))
+            return
+        choices = [
+            (f"{c.title}（{ctx.audiences.get(c.audience, c.audience)}，{c.item_count()} 项）", c.id)
+            for c in checklists
+        ]
+        with gr.Row():
+            selector = gr.Dropdown(
+                choices=choices, value=checklists[0].id, label="自评清单", elem_id="checklist", scale=3
+            )
+            org = gr.Textbox(
+                label="单位名称（用于历史对比）",
+                placeholder="例如：某某街道某某居委会",
+                elem_id="org",
+                scale=2,
+            )
+        columns = []
+        for checklist in checklists:
+            with gr.Column(visible=checklist is checklists[0], elem_id=f"form-{checklist.id}") as column:
+                if checklist.description:
+                    gr.HTML(f'<p class="checklist-desc">{present.escape_text(checklist.description)}</p>')
+                radios = []
+                for dim in checklist.dimensions:
+                    with gr.Accordion(f"{dim.title}（权重 {dim.weight:g}）", open=True):
+                        for item in dim.items:
+                            options = [(o.label, o.label) for o in item.options]
+                            if item.allow_na:
+                                options.append((NA_LABEL, "N/A"))
+                            mark = "【关键项】" if item.critical else ""
+                            radios.append(
+                                gr.Radio(
+                                    choices=options,
+                                    label=f"{mark}{item.text}",
+                                    info=f"依据：{item.basis}",
+                                    elem_id=f"item-{item.id}",
+                                )
+                            )
+                button = gr.Button("提交自评", variant="primary", elem_id=f"submit-{checklist.id}")
+            columns.append((checklist.id, column, button, radios))
+
+        with gr.Row():
+            result = gr.HTML(elem_id="assess-result")
+            chart = gr.Image(label="雷达图", type="filepath", elem_id="radar", interactive=False, height=380)
+        weak = gr.HTML(elem_id="assess-weak")
+        with gr.Row():
+            files = gr.File(
+                label="下载报告（Markdown / JSON）",
+                file_count="multiple",
+                elem_id="report-files",
+                interactive=False,
+                scale=1,
+            )
+            history = gr.Dataframe(
+                headers=HISTORY_COLUMNS,
+                label="本单位的自评历史（最新在前）",
+                elem_id="assess-history",
+                interactive=False,
+                scale=2,
+            )
+
+        for checklist_id, _column, button, radios in columns:
+
+            def on_submit(org_name: str, *values: Any, _id: str = checklist_id) -> tuple[Any, ...]:
+                return submit(ctx, _id, org_name, list(values))
+
+            button.click(
+                on_submit, [org, *radios], [result, chart, weak, files, history], api_visibility="private"
+            )
+
+        def show(selected: str) -> list[Any]:
+            return [gr.Column(visible=cid == selected) for cid, *_ in columns]
+
+        def past(org_name: str, selected: str) -> Any:
+            return gr.Dataframe(value=history_rows(ctx, (org_name or "").strip()[:100], selected))
+
+        selector.change(
+            show, selector, [column for _, column, _, _ in columns], api_visibility="private", queue=False
+        )
+        gr.on(
+            [org.blur, org.submit, selector.change], past, [org, selector], history, api_visibility="private"
+        )
