@@ -170,8 +170,8 @@ class IngestService:
             for key, entry in matches:
                 self._begin_write()
                 ids = set(entry.chunk_ids) | self.store.ids_for_doc(entry.doc_id)
+                self.manifest.remove(key)  # first, as in _prune: a kill leaves only extra chunks
                 self.store.delete(ids - self._claimed_by_others(key))
-                self.manifest.remove(key)
                 results.append(FileResult(key, "removed", chunks=entry.chunk_count))
             self._reconcile(self.manifest.entries())
             self.manifest.set_dirty(False)
