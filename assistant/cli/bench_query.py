@@ -14,6 +14,8 @@ import argparse
 import json
 import math
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", type=Path, default=None, help="评测索引目录（默认 index/eval）")
     parser.add_argument("--scale", type=int, default=0, help="再在 N 个片段的合成索引上测量（如 100000）")
     parser.add_argument("--questions", type=Path, default=DEVSET, help="问题集 JSONL")
+    parser.add_argument(
+        "--existing", action="store_true", help="只在 --index 指定的现有索引上测量（不索引语料；用于测内存）"
+    )
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -70,12 +75,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from assistant.factory import build_assistant
     from assistant.settings import load_settings
 
+    if args.existing:
+        return _run_existing(args)
     if not args.corpus.is_dir():
         raise BenchError(f"语料目录 {args.corpus} 不存在（基准需要 ../shared/corpus）")
-    questions = [
-        (row["q"], row.get("audience", "staff"))
-        for row in map(json.loads, args.questions.read_text(encoding="utf-8").splitlines())
-    ]
+    questions = _load_questions(args.questions)
     base = load_settings()
     index_dir = args.index or base.index_dir / "eval"
     assistant = build_assistant(load_settings(index_dir=index_dir))
@@ -90,9 +94,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+def _load_questions(path: Path) -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(row["q"], row.get("audience", "staff")) for row in rows]
+
+
+def _run_existing(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure a serving process on an index that already exists: start-up, latency, peak RSS."""
+    from assistant.cli.bench_cmd import BenchError, peak_rss_mb
+    from assistant.factory import build_assistant
+    from assistant.settings import load_settings
+
+    if args.index is None or not args.index.is_dir():
+        raise BenchError("--existing 需要用 --index 指定已有的索引目录")
+    assistant = build_assistant(load_settings(index_dir=args.index))
+    started = time.perf_counter()
+    assistant.warm_up()
+    figures: dict[str, Any] = {
+        "index_chunks": assistant.store.count(),
+        "warm_up_seconds": round(time.perf_counter() - started, 2),
+    }
+    figures.update(_measure(assistant, _load_questions(args.questions)))
+    figures["peak_rss_mb"] = peak_rss_mb()
+    return figures
+
+
 def _scaled(source: Any, target: int, questions: list[tuple[str, str]]) -> dict[str, Any]:
     """Copy the real chunks with variations until ``target`` chunks, then measure."""
-    from assistant.cli.bench_cmd import peak_rss_mb
     from assistant.domain import Chunk
     from assistant.factory import build_assistant
     from assistant.settings import load_settings
@@ -137,16 +165,36 @@ def _scaled(source: Any, target: int, questions: list[tuple[str, str]]) -> dict[
         t0 = time.perf_counter()
         assistant.warm_up()  # BM25 over every chunk, built from the store and saved
         bm25_build_s = time.perf_counter() - t0
-        fresh = build_assistant(load_settings(index_dir=Path(tmp)))
-        t0 = time.perf_counter()
-        fresh.warm_up()  # a restart: the saved BM25 index is loaded
-        restart_s = time.perf_counter() - t0
-        measured = _measure(fresh, questions)
+        # A fresh serving process on the scaled index: its own latency and memory, nothing else.
+        sample = Path(tmp) / "questions.jsonl"
+        sample.write_text(
+            "\n".join(json.dumps({"q": q, "audience": a}, ensure_ascii=False) for q, a in questions),
+            encoding="utf-8",
+        )
+        child = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "assistant",
+                "bench",
+                "query",
+                "--existing",
+                "--index",
+                tmp,
+                "--questions",
+                str(sample),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if child.returncode != 0:
+            raise RuntimeError(f"scaled measurement failed: {child.stderr[-2000:]}")
+        serving = json.loads(child.stdout.strip().splitlines()[-1])
         return {
             "chunks": store.count(),
             "store_build_seconds": round(build_s, 1),
             "bm25_build_seconds": round(bm25_build_s, 1),
-            "restart_warm_up_seconds": round(restart_s, 1),
-            **measured,
-            "peak_rss_mb": peak_rss_mb(),
+            "serving_process": serving,
         }
