@@ -75,6 +75,9 @@ class Manifest:
         self.path = Path(index_dir) / MANIFEST_FILE
         self.collection = collection
         self._migrated = False
+        #: The generation this process itself last wrote: a reader whose store client is this
+        #: process's own already sees those writes; any other generation came from elsewhere.
+        self.written_generation: int | None = None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -155,18 +158,18 @@ class Manifest:
                     ingested_at,
                 ),
             )
-            _bump(conn, self.collection)
+            self.written_generation = _bump(conn, self.collection)
 
     def remove(self, path: str) -> None:
         """Forget ``path`` and bump the generation."""
         with self._connect() as conn:
             conn.execute("DELETE FROM documents WHERE collection = ? AND path = ?", (self.collection, path))
-            _bump(conn, self.collection)
+            self.written_generation = _bump(conn, self.collection)
 
     def bump(self) -> None:
         """Bump the generation after a change that touched no row (e.g. orphan cleanup)."""
         with self._connect() as conn:
-            _bump(conn, self.collection)
+            self.written_generation = _bump(conn, self.collection)
 
 
 def _entry(row: tuple[object, ...]) -> ManifestEntry:
@@ -184,12 +187,14 @@ def _entry(row: tuple[object, ...]) -> ManifestEntry:
     )
 
 
-def _bump(conn: sqlite3.Connection, collection: str) -> None:
+def _bump(conn: sqlite3.Connection, collection: str) -> int:
     conn.execute(
         "INSERT INTO generations (collection, generation) VALUES (?, 1)"
         " ON CONFLICT(collection) DO UPDATE SET generation = generation + 1",
         (collection,),
     )
+    row = conn.execute("SELECT generation FROM generations WHERE collection = ?", (collection,)).fetchone()
+    return int(row[0])
 
 
 def migrate(conn: sqlite3.Connection) -> int:

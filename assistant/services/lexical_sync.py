@@ -20,8 +20,12 @@ from assistant.domain import Chunk
 class ChunkSource(Protocol):
     def get_chunks(self) -> list[Chunk]: ...
 
+    def refresh(self) -> None: ...
+
 
 class GenerationSource(Protocol):
+    written_generation: int | None
+
     def generation(self) -> int: ...
 
 
@@ -53,6 +57,10 @@ class LexicalIndexKeeper:
         with self._lock:
             if self._current is not None and self._current.generation == generation:
                 return self._current
+            if self._current is not None and self.manifest.written_generation != generation:
+                # Another process changed the index: reopen the store so dense search and the
+                # rebuild below see its writes (a local Chroma client caches its vectors).
+                self.store.refresh()
             fresh = LexicalIndex(self.tokenizer)
             if not fresh.load(self.folder, generation):
                 fresh.build(self.store.get_chunks(), generation)
