@@ -30,6 +30,8 @@ from assistant.services.query_analysis import (
     place_in_question,
 )
 
+_LIABILITY_WORDS = ("罚", "处分", "追责", "追究", "担责", "法律责任", "违法", "拘留", "赔偿", "吊销")
+
 #: Document types of the knowledge pack's cards (plain-language, citing articles).
 CARD_TYPES = frozenset({"guide", "procedure", "responsibility", "case", "weak_point", "strategy"})
 
@@ -61,6 +63,9 @@ class FusionParams:
     expand_weight: float = 0.3  # relative weight of glossary-expanded terms in BM25
     bridge_weight: float = 0.5  # share of a knowledge card's score passed to the articles it cites
     bridge_top: int = 5  # how many top cards pass score on
+    liability_factor: float = (
+        2.0  # 法律责任 articles when the question asks about penalties (else its inverse)
+    )
     card_factor: float = 0.3  # weight of cards themselves after lending (residents: 1.0, see retrieve)
 
 
@@ -269,6 +274,9 @@ class HybridRetriever:
     ) -> None:
         wanted = place_in_question(question) or self.default_jurisdiction
         named = {d.doc_id for d in named_documents(question, self.documents(lex), self.default_jurisdiction)}
+        # Penalty questions are answered by the 法律责任 chapter; other questions rarely are.
+        asks_liability = any(w in question for w in _LIABILITY_WORDS)
+        liability = p.liability_factor if asks_liability else 1.0 / p.liability_factor
         for idx in fused:
             meta = lex.chunks[idx].metadata
             jurisdiction = str(meta.get("jurisdiction", ""))
@@ -280,6 +288,8 @@ class HybridRetriever:
                     factor *= p.other_place_factor
             if str(meta.get("doc_id", "")) in named:
                 factor *= p.title_boost
+            if "法律责任" in str(meta.get("chapter", "")):
+                factor *= liability
             fused[idx] *= factor
 
     def _collapse(
