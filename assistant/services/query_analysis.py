@@ -9,21 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+from assistant.components.chunking.numerals import parse_numeral
 
 _ARTICLE_REF = re.compile(r"第?\s*([零〇一二两三四五六七八九十百千\d]{1,6})\s*条")
 _PLACE_PREFIXES = ("中华人民共和国", "上海市", "北京市")
@@ -39,27 +25,11 @@ _PLACES: tuple[tuple[str, str], ...] = (
 )
 
 
-def chinese_to_int(text: str) -> int | None:
-    """'四十一' → 41, '一百零五' → 105, '41' → 41; None when it is not a number."""
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            total += (current or 1) * _CN_UNITS[ch]
-            current = 0
-        else:
-            return None
-    return total + current
-
-
 def article_numbers(question: str) -> list[int]:
     """Article numbers a question names (第四十一条, 41条)."""
     out = []
     for match in _ARTICLE_REF.finditer(question):
-        value = chinese_to_int(match.group(1))
+        value = parse_numeral(match.group(1))
         if value:
             out.append(value)
     return out

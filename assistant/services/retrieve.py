@@ -19,13 +19,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.components.chunking.numerals import parse_numeral
 from assistant.components.glossary import Glossary
 from assistant.components.knowledge_pack import extract_citations
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
 from assistant.services.query_analysis import (
     article_numbers,
-    chinese_to_int,
     named_documents,
     place_in_question,
 )
@@ -260,7 +260,7 @@ class HybridRetriever:
             found: list[int] = []
             for title, article in extract_citations(lex.chunks[idx].text):
                 doc_id = titles.get(_title_key(title))
-                number = chinese_to_int(article[1:-1])
+                number = parse_numeral(article[1:-1])
                 if doc_id and number:
                     parts = lex.article(doc_id, number)
                     if parts and parts[0] not in found:

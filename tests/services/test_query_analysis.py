@@ -1,6 +1,5 @@
 from assistant.services.query_analysis import (
     article_numbers,
-    chinese_to_int,
     is_follow_up,
     named_documents,
     place_in_question,
@@ -15,15 +14,6 @@ DOCS = [
     ("sh-fire", "上海市消防条例", "上海"),
     ("cn-fire", "消防法", "国家"),
 ]
-
-
-def test_chinese_numerals() -> None:
-    assert chinese_to_int("四十一") == 41
-    assert chinese_to_int("十") == 10
-    assert chinese_to_int("一百零五") == 105
-    assert chinese_to_int("二百一十三") == 213
-    assert chinese_to_int("41") == 41
-    assert chinese_to_int("甲") is None
 
 
 def test_article_numbers_in_questions() -> None:
