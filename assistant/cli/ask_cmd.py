@@ -43,6 +43,13 @@ def run(args: argparse.Namespace) -> int:
         print("--k 应在 1 到 50 之间。", file=sys.stderr)
         return 2
     assistant = build_assistant(load_settings(index_dir=args.index))
+    if not assistant.store.may_exist() or assistant.store.count() == 0:
+        print(
+            f"索引为空（{assistant.store.location}）：请先运行 make run，"
+            "或用 python -m assistant ingest corpus 建立索引。",
+            file=sys.stderr,
+        )
+        return 1
     service = assistant.answer_service
     filters = {"doc_type": args.doc_type, "jurisdiction": args.jurisdiction}
     filters = {key: value for key, value in filters.items() if value}
