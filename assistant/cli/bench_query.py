@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import statistics
@@ -35,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", type=Path, default=None, help="评测索引目录（默认 index/eval）")
     parser.add_argument("--scale", type=int, default=0, help="再在 N 个片段的合成索引上测量（如 100000）")
     parser.add_argument("--questions", type=Path, default=DEVSET, help="问题集 JSONL")
+    parser.add_argument(
+        "--scale-dir", type=Path, default=None, help="把合成索引保留在这个目录（默认用临时目录，测完删除）"
+    )
     parser.add_argument(
         "--existing", action="store_true", help="只在 --index 指定的现有索引上测量（不索引语料；用于测内存）"
     )
@@ -89,7 +93,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     figures["shared_corpus"] = _measure(assistant, questions)
     figures["targets"] = {"p50_ms": 30, "p95_ms": 80, "scaled_p50_ms": 150, "scaled_rss_mb": 1536}
     if args.scale:
-        figures["scaled"] = _scaled(assistant, args.scale, questions[:60])
+        figures["scaled"] = _scaled(assistant, args.scale, questions[:60], args.scale_dir)
     figures["peak_rss_mb"] = peak_rss_mb()
     return figures
 
@@ -119,7 +123,9 @@ def _run_existing(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
-def _scaled(source: Any, target: int, questions: list[tuple[str, str]]) -> dict[str, Any]:
+def _scaled(
+    source: Any, target: int, questions: list[tuple[str, str]], keep: Path | None = None
+) -> dict[str, Any]:
     """Copy the real chunks with variations until ``target`` chunks, then measure."""
     from assistant.domain import Chunk
     from assistant.factory import build_assistant
@@ -133,7 +139,10 @@ def _scaled(source: Any, target: int, questions: list[tuple[str, str]]) -> dict[
     }
     originals = source.store.get_chunks()
     rng = np.random.default_rng(0)
-    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    place = contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory(prefix="bench-scale-")
+    with place as tmp:
         assistant = build_assistant(load_settings(index_dir=Path(tmp)))
         store = assistant.store
         started = time.perf_counter()
