@@ -180,7 +180,7 @@ class ExtractiveComposer:
             if rank > 0 and (best <= 0 or top < 0.5 * best):
                 continue
             if _is_card(evidence[rank].chunk):
-                picked = [(pos, line) for _, pos, line in unit][: 6 if not chosen else 4]
+                picked = [(pos, line) for _, pos, line in unit][:6]
             else:
                 floor = 0.2 * best if best > 0 else 0.0
                 ranked = sorted(unit, key=lambda u: (-u[0], u[1]))
