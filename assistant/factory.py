@@ -126,7 +126,7 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> HybridRetriever:
-        from assistant.services.retrieve import HybridRetriever
+        from assistant.services.retrieve import HybridRetriever, QuestionCue
 
         return HybridRetriever(
             self.lexical_keeper.current,
@@ -134,6 +134,7 @@ class Assistant:
             self.embeddings,
             self.glossary,
             default_jurisdiction=self.settings.default_jurisdiction,
+            cues=QuestionCue.load(self.settings.corpus_dir / "question_cues.yaml"),
         )
 
     @cached_property

@@ -154,8 +154,11 @@ class AnswerService:
             yield AnswerEvent("final", result=result)
             return
 
+        evidence = list(retrieval.items)
+        if retrieval.card is not None and evidence:
+            evidence.insert(1, retrieval.card)  # the plain-language card right after the lead article
         composition = self.composer.compose(
-            resolved, audience, retrieval.items, retrieval.expansions, self.retriever.article_text
+            resolved, audience, evidence, retrieval.expansions, self.retriever.article_text
         )
         if self.llm is not None:
             yield from self._stream_llm(

@@ -15,9 +15,11 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import yaml
 
 from assistant.components.chunking.numerals import parse_numeral
 from assistant.components.glossary import Glossary
@@ -34,6 +36,25 @@ _LIABILITY_WORDS = ("罚", "处分", "追责", "追究", "担责", "法律责任
 
 #: Document types of the knowledge pack's cards (plain-language, citing articles).
 CARD_TYPES = frozenset({"guide", "procedure", "responsibility", "case", "weak_point", "strategy"})
+
+
+@dataclass(frozen=True)
+class QuestionCue:
+    """A kind of question (how long, may I, who is responsible…) and the words its answer carries."""
+
+    name: str
+    question: tuple[str, ...]
+    answer: tuple[str, ...]
+
+    def asked_by(self, question: str) -> bool:
+        return any(w in question for w in self.question)
+
+    @staticmethod
+    def load(path: Path) -> list[QuestionCue]:
+        if not path.is_file():
+            return []
+        rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        return [QuestionCue(str(r["name"]), tuple(r["question"]), tuple(r["answer"])) for r in rows]
 
 
 class DenseSearch(Protocol):
@@ -63,9 +84,10 @@ class FusionParams:
     expand_weight: float = 0.3  # relative weight of glossary-expanded terms in BM25
     bridge_weight: float = 0.5  # share of a knowledge card's score passed to the articles it cites
     bridge_top: int = 5  # how many top cards pass score on
-    liability_factor: float = (
-        2.0  # 法律责任 articles when the question asks about penalties (else its inverse)
-    )
+    #: 法律责任 articles when the question asks about penalties (else its inverse).
+    liability_factor: float = 2.0
+    #: Passages carrying the kind of answer the question asks for (corpus/question_cues.yaml).
+    cue_boost: float = 0.3
     card_factor: float = 0.3  # weight of cards themselves after lending (residents: 1.0, see retrieve)
 
 
@@ -78,6 +100,9 @@ class Retrieval:
     query_tokens: list[str]
     expansions: list[str]
     direct_hit: bool = False
+    #: The best knowledge card when articles lead (staff, departments) and it is not among
+    #: ``items``: the answer shows its plain-language steps next to the articles.
+    card: ScoredChunk | None = None
     signals: dict[str, float] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -93,6 +118,7 @@ class HybridRetriever:
         glossary: Glossary,
         default_jurisdiction: str = "上海",
         params: FusionParams | None = None,
+        cues: Sequence[QuestionCue] = (),
     ) -> None:
         self._lexical_source = lexical
         self.dense = dense
@@ -103,6 +129,7 @@ class HybridRetriever:
         self._documents: list[tuple[str, str, str]] | None = None
         self._documents_of: LexicalIndex | None = None
         self._citation_cache: dict[str, Any] = {}
+        self.cues = tuple(cues)
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -164,15 +191,16 @@ class HybridRetriever:
         if direct:
             top = max(fused.values(), default=1.0) * 2 + 1.0
             ranked = [(i, top) for i in direct] + [(i, s) for i, s in ranked if i not in set(direct)]
-        if best_card is not None and p.card_factor < 1.0 and len(ranked) > 2:
-            # Articles lead for staff and departments, but the best plain-language card (the
-            # procedure or guide that cites them) stays within reach, second.
-            position = next(n for n, (i, _) in enumerate(ranked) if i == best_card)
-            if position > 1:
-                entry = ranked.pop(position)
-                ranked.insert(1, (entry[0], ranked[0][1]))
-
         items = self._collapse(lex, ranked, bm25, dense_sim, k)
+        card = None
+        if (
+            best_card is not None
+            and p.card_factor < 1.0
+            and all(i.chunk.id != lex.chunks[best_card].id for i in items)
+        ):
+            card = ScoredChunk(
+                lex.chunks[best_card], fused.get(best_card, 0.0), {"bm25": float(bm25[best_card])}
+            )
         finished = time.perf_counter()
         signals = self._signals(lex, question, items, bm25, dense_sim, bool(direct))
         return Retrieval(
@@ -181,6 +209,7 @@ class HybridRetriever:
             query_tokens=base_tokens,
             expansions=expansions,
             direct_hit=bool(direct),
+            card=card,
             signals=signals,
             timings_ms={
                 "lexical": (t_lex - started) * 1000,
@@ -277,6 +306,7 @@ class HybridRetriever:
         # Penalty questions are answered by the 法律责任 chapter; other questions rarely are.
         asks_liability = any(w in question for w in _LIABILITY_WORDS)
         liability = p.liability_factor if asks_liability else 1.0 / p.liability_factor
+        answer_words = [w for cue in self.cues if cue.asked_by(question) for w in cue.answer]
         for idx in fused:
             meta = lex.chunks[idx].metadata
             jurisdiction = str(meta.get("jurisdiction", ""))
@@ -290,6 +320,8 @@ class HybridRetriever:
                 factor *= p.title_boost
             if "法律责任" in str(meta.get("chapter", "")):
                 factor *= liability
+            if answer_words and p.cue_boost and any(w in lex.chunks[idx].text for w in answer_words):
+                factor *= 1.0 + p.cue_boost
             fused[idx] *= factor
 
     def _collapse(
