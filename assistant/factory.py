@@ -97,7 +97,7 @@ class Assistant:
     def assessor(self) -> AssessmentService:
         """Checklist self-assessment; weak points carry the indexed passages behind their basis."""
         from assistant.services.assess import AssessmentService
-        from assistant.services.retrieve import RetrievalEvidenceFinder
+        from assistant.services.evidence import RetrievalEvidenceFinder
 
         return AssessmentService(self.settings, evidence_finder=RetrievalEvidenceFinder(self.retriever))
 
@@ -126,7 +126,8 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> HybridRetriever:
-        from assistant.services.retrieve import HybridRetriever, QuestionCue
+        from assistant.services.query_analysis import QuestionCue
+        from assistant.services.retrieve import HybridRetriever
 
         return HybridRetriever(
             self.lexical_keeper.current,

@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from assistant.components.chunking.numerals import parse_numeral
 
@@ -159,3 +162,22 @@ def resolve_follow_up(question: str, history: Sequence[str]) -> str:
     if not previous or not is_follow_up(question):
         return question
     return f"{previous[-1].strip()} {question.strip()}"
+
+
+@dataclass(frozen=True)
+class QuestionCue:
+    """A kind of question (how long, may I, who is responsible…) and the words its answer carries."""
+
+    name: str
+    question: tuple[str, ...]
+    answer: tuple[str, ...]
+
+    def asked_by(self, question: str) -> bool:
+        return any(w in question for w in self.question)
+
+    @staticmethod
+    def load(path: Path) -> list[QuestionCue]:
+        if not path.is_file():
+            return []
+        rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        return [QuestionCue(str(r["name"]), tuple(r["question"]), tuple(r["answer"])) for r in rows]

@@ -15,11 +15,9 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import yaml
 
 from assistant.components.chunking.numerals import parse_numeral
 from assistant.components.glossary import Glossary
@@ -27,6 +25,7 @@ from assistant.components.knowledge_pack import extract_citations
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
 from assistant.services.query_analysis import (
+    QuestionCue,
     article_numbers,
     named_documents,
     place_in_question,
@@ -36,25 +35,6 @@ _LIABILITY_WORDS = ("罚", "处分", "追责", "追究", "担责", "法律责任
 
 #: Document types of the knowledge pack's cards (plain-language, citing articles).
 CARD_TYPES = frozenset({"guide", "procedure", "responsibility", "case", "weak_point", "strategy"})
-
-
-@dataclass(frozen=True)
-class QuestionCue:
-    """A kind of question (how long, may I, who is responsible…) and the words its answer carries."""
-
-    name: str
-    question: tuple[str, ...]
-    answer: tuple[str, ...]
-
-    def asked_by(self, question: str) -> bool:
-        return any(w in question for w in self.question)
-
-    @staticmethod
-    def load(path: Path) -> list[QuestionCue]:
-        if not path.is_file():
-            return []
-        rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        return [QuestionCue(str(r["name"]), tuple(r["question"]), tuple(r["answer"])) for r in rows]
 
 
 class DenseSearch(Protocol):
@@ -426,34 +406,3 @@ def _chroma_where(filters: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-class RetrievalEvidenceFinder:
-    """Evidence for self-assessment weak points: the passages behind an item's basis.
-
-    The item's basis (e.g. 《上海市防汛条例》第十三条) is part of the query, so when that
-    regulation is indexed the article itself comes first through direct lookup; otherwise
-    the knowledge cards that restate it are found by their words.
-    """
-
-    def __init__(self, retriever: HybridRetriever) -> None:
-        self.retriever = retriever
-
-    def find_evidence(self, query: str, k: int) -> list[dict[str, Any]]:
-        found = self.retriever.retrieve(query, k=k, audience="department").items
-        out = []
-        for n, item in enumerate(found, start=1):
-            chunk = item.chunk
-            page = int(chunk.metadata.get("page") or 0)
-            locator = str(chunk.metadata.get("locator", ""))
-            out.append(
-                {
-                    "n": n,
-                    "source": chunk.title,
-                    "file": str(chunk.metadata.get("file", "")),
-                    "locator": f"{locator}（第{page}页）" if page else locator,
-                    "text": self.retriever.article_text(chunk),
-                    "score": round(item.score, 6),
-                }
-            )
-        return out

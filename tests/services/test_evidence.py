@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.factory import Assistant
-from assistant.services.retrieve import RetrievalEvidenceFinder
+from assistant.services.evidence import RetrievalEvidenceFinder
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from assistant.services.retrieve import QuestionCue
+from assistant.services.query_analysis import QuestionCue
 from assistant.settings import PROJECT_ROOT
 
 
