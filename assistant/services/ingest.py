@@ -38,6 +38,10 @@ from assistant.settings import Settings
 
 Progress = Callable[[int, int, str], None]
 
+#: Version of the loading and chunking output; part of each file's recorded hash so that an
+#: index built by an older pipeline is re-chunked by the next ingest instead of kept as is.
+PIPELINE_VERSION = 2
+
 
 class Loader(Protocol):
     def load(self, path: Path) -> LoadedDocument: ...
@@ -178,6 +182,16 @@ class IngestService:
         return results
 
     # --- steps ------------------------------------------------------------------------
+    def _pipeline_stamp(self) -> bytes:
+        """What else decides a file's chunks besides its bytes: a change re-chunks every file.
+
+        Bump :data:`PIPELINE_VERSION` whenever loaders or chunkers change their output.
+        """
+        s = self.settings
+        return (
+            f"\x00{PIPELINE_VERSION}|{s.chunk_max_chars}|{s.chunk_target_chars}|{s.chunk_min_chars}".encode()
+        )
+
     def _triage(
         self, jobs: list[FileJob], entries: dict[str, ManifestEntry], forced: set[str], report: IngestReport
     ) -> list[FileJob]:
@@ -186,7 +200,7 @@ class IngestService:
         owner_of_hash = {entry.content_hash: key for key, entry in entries.items()}
         for job in jobs:
             try:
-                job.data_hash = sha256_bytes(job.path.read_bytes())
+                job.data_hash = sha256_bytes(job.path.read_bytes() + self._pipeline_stamp())
             except OSError as exc:
                 report.files.append(
                     FileResult(job.display, "failed", reason=f"无法读取文件：{exc.strerror or exc}")

@@ -203,3 +203,16 @@ def test_run_after_an_interrupted_one_heals_the_store(assistant: Assistant, tmp_
     assert assistant.store.ids() == expected
     assert report.embedded_chunks > 0  # the document that lost a chunk was embedded again
     assert not assistant.manifest.is_dirty()
+
+
+def test_changed_chunking_settings_rechunk_unchanged_files(assistant: Assistant, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write_regulation(docs, "防汛", seed=1)
+    assistant.ingest_service.ingest([docs])
+    same = build_assistant(assistant.settings).ingest_service.ingest([docs])
+    assert statuses(same.to_json()) == {"防汛.md": "unchanged"}
+    # The bytes did not change but the pipeline did: the file must be chunked again.
+    other = build_assistant(assistant.settings.model_copy(update={"chunk_max_chars": 300}))
+    again = other.ingest_service.ingest([docs])
+    assert statuses(again.to_json()) == {"防汛.md": "updated"}
+    assert again.embedded_chunks > 0

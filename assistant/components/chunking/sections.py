@@ -103,7 +103,19 @@ def _drop_title_line(lines: list[Line], title: str) -> list[Line]:
             continue
         found = MD_HEADING_RE.match(line.text)
         bare = (found.group(2) if found else line.text).strip().strip("《》")
-        if bare == title:
+        if bare == title or (found and _is_sole_top_heading(found.group(1), lines)):
+            # A document's only level-1 heading is its title, even when front matter words the
+            # title differently; as a section it would only repeat itself in every locator.
             return lines[:index] + lines[index + 1 :]
         return lines
     return lines
+
+
+def _is_sole_top_heading(marks: str, lines: list[Line]) -> bool:
+    if marks != "#":
+        return False
+    tops = 0
+    for line in lines:
+        found = MD_HEADING_RE.match(line.text)
+        tops += bool(found and found.group(1) == "#")
+    return tops == 1

@@ -145,3 +145,17 @@ def test_citations_are_not_cut_at_their_semicolons(make_doc: MakeDoc) -> None:
     assert len(chunks) > 1
     for chunk in chunks:
         assert chunk.text.startswith("第") and chunk.text.endswith("）。")
+
+
+def test_sole_top_heading_is_the_title_even_when_worded_differently(make_doc) -> None:  # type: ignore[no-untyped-def]
+    from assistant.components.chunking import DocumentChunker
+    from assistant.settings import load_settings
+
+    text = "# 收到台风预警后怎么做\n\n## 红色预警：要做的事\n\n立即通知停课，停止户外作业。\n"
+    doc = make_doc(
+        "card.md",
+        text,
+        front_matter={"title": "收到台风预警后怎么做（蓝、黄、橙、红）", "doc_type": "procedure"},
+    )
+    chunks = DocumentChunker(load_settings()).chunk(doc)
+    assert [c.metadata["locator"] for c in chunks] == ["红色预警：要做的事"]
