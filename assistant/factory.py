@@ -151,8 +151,6 @@ class Assistant:
         templates = yaml.safe_load((s.prompts_dir / "answer_templates.yaml").read_text(encoding="utf-8"))
         composer = ExtractiveComposer(
             self.tokenizer,
-            document_frequency=lambda token: self.retriever.lexical.document_frequency(token),
-            corpus_size=lambda: len(self.retriever.lexical),
             emergency=EmergencyNumbers.load(s.corpus_dir / "emergency_numbers.yaml"),
             templates=templates,
         )

@@ -143,7 +143,7 @@ class AnswerService:
         if resolved != question:
             notes.append(self.templates.get("follow_up_note", "").format(previous=history[-1].strip()))
 
-        titles = (title for _, title, _ in self.retriever.documents())
+        titles = (title for _, title, _ in self.retriever.documents(retrieval.lexical))
         reason = self.scope.out_of_scope(resolved, titles)
         if reason or not retrieval.items or self.refusal.refuse(retrieval.signals):
             text = self._refusal_text(reason)
@@ -154,11 +154,12 @@ class AnswerService:
             yield AnswerEvent("final", result=result)
             return
 
+        assert retrieval.lexical is not None  # set whenever items were found
         evidence = list(retrieval.items)
         if retrieval.card is not None and evidence:
             evidence.insert(1, retrieval.card)  # the plain-language card right after the lead article
         composition = self.composer.compose(
-            resolved, audience, evidence, retrieval.expansions, self.retriever.article_text
+            resolved, audience, evidence, retrieval.expansions, retrieval.passage_text, retrieval.lexical
         )
         if self.llm is not None:
             yield from self._stream_llm(
@@ -266,7 +267,7 @@ class AnswerService:
                     chunk.title,
                     str(chunk.metadata.get("file", "")),
                     _locator(chunk.metadata),
-                    self.retriever.article_text(chunk),
+                    retrieval.passage_text(chunk),
                     item.score,
                     chunk,
                 )

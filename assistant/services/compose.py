@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from assistant.components.lexical_index import LexicalIndex
 from assistant.components.tokenizer import ChineseTokenizer
 from assistant.domain import Chunk, ScoredChunk
 
@@ -137,14 +138,10 @@ class ExtractiveComposer:
     def __init__(
         self,
         tokenizer: ChineseTokenizer,
-        document_frequency: Callable[[str], int],
-        corpus_size: Callable[[], int],
         emergency: EmergencyNumbers,
         templates: dict[str, str],
     ) -> None:
         self.tokenizer = tokenizer
-        self.document_frequency = document_frequency
-        self.corpus_size = corpus_size
         self.emergency = emergency
         self.templates = templates
 
@@ -155,11 +152,12 @@ class ExtractiveComposer:
         evidence: Sequence[ScoredChunk],
         expansions: Sequence[str],
         passage_text: Callable[[Chunk], str],
+        lexical: LexicalIndex,
     ) -> Composition:
         """Pick sources, then lines: a knowledge card's steps in its own order (they are written
         to be read as a whole), a regulation's best-matching sentences."""
         max_lines, max_sources = _LIMITS.get(audience, _LIMITS["staff"])
-        weights = self._term_weights(question, expansions)
+        weights = self._term_weights(question, expansions, lexical)
         units: list[list[tuple[float, int, str]]] = []  # per evidence rank: (score, position, line)
         for rank, item in enumerate(evidence[:max_sources]):
             lines = _lines(item.chunk, passage_text(item.chunk))
@@ -202,12 +200,14 @@ class ExtractiveComposer:
         return Composition(text=text, citations=citations)
 
     # --- scoring -------------------------------------------------------------------------
-    def _term_weights(self, question: str, expansions: Sequence[str]) -> dict[str, float]:
-        n = max(self.corpus_size(), 1)
+    def _term_weights(
+        self, question: str, expansions: Sequence[str], lexical: LexicalIndex
+    ) -> dict[str, float]:
+        n = max(len(lexical), 1)
         weights: dict[str, float] = {}
         for factor, text in ((1.0, question), (0.6, " ".join(expansions))):
             for token in self.tokenizer.tokenize(text):
-                df = self.document_frequency(token)
+                df = lexical.document_frequency(token)
                 idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
                 weights[token] = max(weights.get(token, 0.0), factor * idf)
         return weights

@@ -84,6 +84,13 @@ class Retrieval:
     #: ``items``: the answer shows its plain-language steps next to the articles.
     card: ScoredChunk | None = None
     signals: dict[str, float] = field(default_factory=dict)
+    #: The lexical index this retrieval used; answering reads the same one (no second lookup).
+    lexical: LexicalIndex | None = None
+
+    def passage_text(self, chunk: Chunk) -> str:
+        """The whole article of ``chunk`` from the index this retrieval used."""
+        return article_text(self.lexical, chunk) if self.lexical is not None else chunk.text
+
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -191,6 +198,7 @@ class HybridRetriever:
             direct_hit=bool(direct),
             card=card,
             signals=signals,
+            lexical=lex,
             timings_ms={
                 "lexical": (t_lex - started) * 1000,
                 "dense": (t_dense - t_lex) * 1000,
@@ -198,15 +206,9 @@ class HybridRetriever:
             },
         )
 
-    def article_text(self, chunk: Chunk) -> str:
+    def article_text(self, chunk: Chunk, lexical: LexicalIndex | None = None) -> str:
         """The whole article (all parts) a chunk belongs to, for display and sentence selection."""
-        no = int(chunk.metadata.get("article_no") or 0)
-        if not no or not int(chunk.metadata.get("part") or 0):
-            return chunk.text
-        lex = self.lexical
-        parts = [lex.chunks[i] for i in lex.article(str(chunk.metadata.get("doc_id")), no)]
-        parts.sort(key=lambda c: int(c.metadata.get("part") or 0))
-        return "\n".join(c.text for c in parts) if parts else chunk.text
+        return article_text(lexical or self.lexical, chunk)
 
     # --- internals ---------------------------------------------------------------------
     def documents(self, lexical: LexicalIndex | None = None) -> list[tuple[str, str, str]]:
@@ -359,6 +361,16 @@ class HybridRetriever:
             "max_bm25": float(bm25.max()) if len(bm25) else 0.0,
             "top_dense": max(dense_sim.values(), default=0.0),
         }
+
+
+def article_text(lex: LexicalIndex, chunk: Chunk) -> str:
+    """All parts of the article ``chunk`` belongs to, joined in order (the chunk itself if whole)."""
+    no = int(chunk.metadata.get("article_no") or 0)
+    if not no or not int(chunk.metadata.get("part") or 0):
+        return chunk.text
+    parts = [lex.chunks[i] for i in lex.article(str(chunk.metadata.get("doc_id")), no)]
+    parts.sort(key=lambda c: int(c.metadata.get("part") or 0))
+    return "\n".join(c.text for c in parts) if parts else chunk.text
 
 
 def _title_key(title: str) -> str:

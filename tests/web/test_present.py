@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 
 from assistant.domain import Chunk
+from assistant.services.compose import Citation
 from assistant.web.present import answer_html, escape_text, highlight, reply_html
 
 HOSTILE = [
@@ -60,20 +60,9 @@ def test_answer_html_keeps_structure_but_escapes_sentences() -> None:
     assert "<img" not in out
 
 
-@dataclass
-class _Citation:
-    n: int
-    source: str
-    file: str
-    locator: str
-    text: str
-    score: float
-    chunk: Chunk | None = None
-
-
 def test_reply_html_shows_sources_with_passage_and_folded_article() -> None:
     chunk = Chunk("c1", "第二款 通知停课<img src=x>。", "", {"doc_type": "regulation"})
-    citation = _Citation(
+    citation = Citation(
         1, "上海市防汛条例", "f.md", "第四十一条", "第四十一条 全文……第二款 通知停课<img src=x>。", 1.0, chunk
     )
     out = reply_html("回答 [1]", [citation], ["停课"], refused=False, doc_type_labels={"regulation": "法规"})
