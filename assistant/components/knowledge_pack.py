@@ -177,6 +177,15 @@ def extract_seed_citations(text: str) -> list[tuple[str, str | None, str | None]
     return [(m.group("part"), m.group("sub"), m.group("item")) for m in _SEED_RE.finditer(text)]
 
 
+def title_key(name: str) -> str:
+    """A title or file name reduced for matching: no ``.md``/``.txt``, ``(YYYY-MM-DD)`` suffix,
+    brackets, whitespace or 中华人民共和国 — so 《上海市实施〈突发事件应对法〉办法》 and the file
+    上海市实施《中华人民共和国突发事件应对法》办法(2018-05-24).md compare equal."""
+    key = re.sub(r"\.(md|txt)$", "", name.strip())
+    key = _DATE_SUFFIX_RE.sub("", key)
+    return re.sub(r"[《》〈〉\s]|中华人民共和国", "", key)
+
+
 def regulation_key(name: str) -> str:
     """Normalise a regulation's title or file name so citations and files compare equal.
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.components.knowledge_pack import extract_citations
+from assistant.components.knowledge_pack import extract_citations, title_key
 from assistant.domain import Chunk
 from assistant.services.answer import AnswerResult, AnswerService
 from assistant.services.baseline import VanillaLangChainBaseline
@@ -66,11 +66,6 @@ def load_eval_set(path: Path) -> list[EvalItem]:
     return items
 
 
-def _norm_title(title: str) -> str:
-    title = re.sub(r"\(\d{4}-\d{2}-\d{2}\)$", "", title.strip())
-    return re.sub(r"[《》〈〉\s]|中华人民共和国|\.md$|\.txt$", "", title)
-
-
 def _numbering(path: str) -> list[str]:
     """'三、问题 > （二）基础设施' → ['三、', '（二）'] (half-width brackets folded)."""
     out = []
@@ -93,9 +88,9 @@ def _gold_numbering(section: str) -> list[str]:
 def is_relevant(item: EvalItem, title: str, file: str, article: str, locator: str, text: str) -> bool:
     """A passage is relevant when it is from a gold document and is the gold article/section,
     or (for passages without structure, like character windows) contains the gold phrase."""
-    names = {_norm_title(title), _norm_title(Path(file).stem)}
+    names = {title_key(title), title_key(Path(file).stem)}
     for gold in item.gold:
-        if _norm_title(gold.get("title", "")) not in names:
+        if title_key(gold.get("title", "")) not in names:
             continue
         if gold.get("article") and gold["article"] == article:
             return True
@@ -124,8 +119,8 @@ def _chunk_relevant(item: EvalItem, chunk: Chunk, full_text: str, derived: bool 
         return True
     if not derived or meta.get("doc_type") not in CARD_TYPES:
         return False
-    cited = {(_norm_title(t), a) for t, a in extract_citations(chunk.text)}
-    return any((_norm_title(g.get("title", "")), g.get("article", "")) in cited for g in item.gold)
+    cited = {(title_key(t), a) for t, a in extract_citations(chunk.text)}
+    return any((title_key(g.get("title", "")), g.get("article", "")) in cited for g in item.gold)
 
 
 def ranking_metrics(first_hits: Sequence[int | None]) -> dict[str, float]:

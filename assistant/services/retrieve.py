@@ -11,7 +11,6 @@ and collapsing so that one article appears at most once.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,7 +20,7 @@ import numpy as np
 
 from assistant.components.chunking.numerals import parse_numeral
 from assistant.components.glossary import Glossary
-from assistant.components.knowledge_pack import extract_citations
+from assistant.components.knowledge_pack import extract_citations, title_key
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
 from assistant.services.query_analysis import (
@@ -264,13 +263,13 @@ class HybridRetriever:
         if cache.get("of") is not lex:
             cache.clear()
             cache["of"] = lex
-            cache["titles"] = {_title_key(title): doc_id for doc_id, title, _ in self.documents(lex)}
+            cache["titles"] = {title_key(title): doc_id for doc_id, title, _ in self.documents(lex)}
         key = lex.chunks[idx].id
         if key not in cache:
             titles: dict[str, str] = cache["titles"]
             found: list[int] = []
             for title, article in extract_citations(lex.chunks[idx].text):
-                doc_id = titles.get(_title_key(title))
+                doc_id = titles.get(title_key(title))
                 number = parse_numeral(article[1:-1])
                 if doc_id and number:
                     parts = lex.article(doc_id, number)
@@ -371,10 +370,6 @@ def article_text(lex: LexicalIndex, chunk: Chunk) -> str:
     parts = [lex.chunks[i] for i in lex.article(str(chunk.metadata.get("doc_id")), no)]
     parts.sort(key=lambda c: int(c.metadata.get("part") or 0))
     return "\n".join(c.text for c in parts) if parts else chunk.text
-
-
-def _title_key(title: str) -> str:
-    return re.sub(r"[《》〈〉\s]|中华人民共和国", "", title)
 
 
 def _fuse(

@@ -125,3 +125,13 @@ def test_load_vocabulary_reports_a_broken_file(tmp_path: Path) -> None:
     with pytest.raises(CardFormatError, match="audiences"):
         load_vocabulary(tmp_path)
     assert "gas" in load_vocabulary().hazards
+
+
+def test_title_key_matches_citations_and_file_names() -> None:
+    from assistant.components.knowledge_pack import title_key
+
+    assert title_key("《上海市实施〈突发事件应对法〉办法》") == title_key(
+        "上海市实施《中华人民共和国突发事件应对法》办法(2018-05-24).md"
+    )
+    assert title_key("消防法") == title_key("中华人民共和国消防法")
+    assert title_key("上海市防汛条例") != title_key("防汛条例")
