@@ -37,7 +37,8 @@ DOC_TYPES: tuple[str, ...] = (
     "strategy",
 )
 
-FileStatus = Literal["added", "updated", "unchanged", "failed", "removed"]
+#: ``skipped``: found but deliberately not read (a symlink leaving its folder, a second path to one file).
+FileStatus = Literal["added", "updated", "unchanged", "failed", "removed", "skipped"]
 
 
 class DocumentLoadError(Exception):

@@ -12,7 +12,14 @@ from typing import Any
 from assistant.cli.common import print_json
 from assistant.services.ingest import IngestReport
 
-STATUS_LABELS = {"added": "新增", "updated": "更新", "unchanged": "未变", "failed": "失败", "removed": "移除"}
+STATUS_LABELS = {
+    "added": "新增",
+    "updated": "更新",
+    "unchanged": "未变",
+    "failed": "失败",
+    "removed": "移除",
+    "skipped": "跳过",
+}
 
 
 def add_parser(subparsers: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from assistant.components.llm import ChatStreamer, LLMError
 from assistant.services.compose import Citation, ExtractiveComposer, format_source
+from assistant.services.input_limits import check_history, check_question
 from assistant.services.query_analysis import resolve_follow_up
 from assistant.services.retrieve import HybridRetriever, Retrieval
 from assistant.services.scope import ScopeRules
@@ -134,7 +135,10 @@ class AnswerService:
         id: str | None = None,
     ) -> Iterator[AnswerEvent]:
         if audience not in AUDIENCES:
-            raise ValueError(f"audience 应为 {'/'.join(AUDIENCES)} 之一，收到“{audience}”")
+            raise ValueError(f"audience 应为 {'/'.join(AUDIENCES)} 之一，收到“{str(audience)[:20]}”")
+        # bounded before any work: one oversized field must not hold a worker for seconds
+        question = check_question(question)
+        history = check_history(history)
         started = time.perf_counter()
         resolved = resolve_follow_up(question, history)
         retrieval = self.retriever.retrieve(resolved, k=k or self.top_k, filters=filters, audience=audience)

@@ -107,6 +107,7 @@ class IngestService:
         self.manifest = manifest
         self.lock = lock
         self._writing = False
+        self._twins: list[tuple[FileJob, FileJob]] = []
 
     # --- public -----------------------------------------------------------------------
     def ingest(
@@ -125,6 +126,7 @@ class IngestService:
             if not trusted:
                 self._begin_write()
                 forced = self._reconcile(entries, full=True)
+            self._twins = []
             jobs, results = discover(paths)
             report.files.extend(results)
             todo = self._triage(jobs, entries, forced, report)
@@ -139,6 +141,7 @@ class IngestService:
                 if progress is not None:
                     progress(done, total, job.display)
             self._flush(batch, report)
+            self._report_twins(report)
             if prune:
                 self._prune(paths, entries, report)
             if self._writing:
@@ -147,7 +150,7 @@ class IngestService:
                 self.manifest.set_dirty(False)
             else:
                 report.total_chunks = sum(entry.chunk_count for entry in entries.values())
-        order = {"failed": 0, "removed": 1, "added": 2, "updated": 3, "unchanged": 4}
+        order = {"failed": 0, "skipped": 1, "removed": 2, "added": 3, "updated": 4, "unchanged": 5}
         report.files.sort(key=lambda result: (order[result.status], result.file))
         report.seconds = time.perf_counter() - started
         return report
@@ -197,7 +200,15 @@ class IngestService:
     ) -> list[FileJob]:
         """Hash every file; unchanged ones are reported at once and never parsed."""
         todo: list[FileJob] = []
-        owner_of_hash = {entry.content_hash: key for key, entry in entries.items()}
+        # Only what is already indexed may stand in for a file: a hash is never claimed before
+        # its file parsed and was recorded, so a failed twin cannot hide a good one. The suffix
+        # is part of the key: the same bytes read as .docx and as .md are different documents.
+        owner_of_hash = {
+            (entry.content_hash, Path(key).suffix.lower()): key
+            for key, entry in entries.items()
+            if key not in forced
+        }
+        in_run: dict[tuple[str, str], FileJob] = {}
         for job in jobs:
             try:
                 job.data_hash = sha256_bytes(job.path.read_bytes() + self._pipeline_stamp())
@@ -210,20 +221,38 @@ class IngestService:
             if job.old and job.old.content_hash == job.data_hash and job.key not in forced:
                 report.files.append(FileResult(job.display, "unchanged", chunks=job.old.chunk_count))
                 continue
-            owner = owner_of_hash.get(job.data_hash)
-            if owner is not None and owner != job.key and Path(owner).is_file():
+            twin_key = (job.data_hash, job.path.suffix.lower())
+            owner = owner_of_hash.get(twin_key)
+            if owner is not None and owner != job.key and Path(owner).is_file() and job.old is None:
                 # identical bytes give identical chunk ids: index the content once
                 report.files.append(
                     FileResult(
                         job.display,
-                        "unchanged",
+                        "skipped",
                         reason=f"内容与已索引的 {Path(owner).name} 完全相同，未重复索引",
                     )
                 )
                 continue
-            owner_of_hash[job.data_hash] = job.key
+            first = in_run.get(twin_key)
+            if first is not None and job.old is None:
+                self._twins.append((job, first))  # judged by what happens to its first copy
+                continue
+            in_run.setdefault(twin_key, job)
             todo.append(job)
         return todo
+
+    def _report_twins(self, report: IngestReport) -> None:
+        """Report each file whose bytes equal another file's of this run by that file's outcome."""
+        outcome = {result.file: result for result in report.files}
+        for twin, first in self._twins:
+            result = outcome.get(first.display)
+            name = Path(first.display).name
+            if result is not None and result.status == "failed":
+                reason = f"内容与 {name} 完全相同，{name} 未能索引：{result.reason}"
+                report.files.append(FileResult(twin.display, "failed", reason=reason))
+            else:
+                reason = f"内容与已索引的 {name} 完全相同，未重复索引"
+                report.files.append(FileResult(twin.display, "skipped", reason=reason))
 
     def _prepare(self, job: FileJob) -> list[Chunk] | str:
         """Load and chunk one file; a string is the reason it failed."""

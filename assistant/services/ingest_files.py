@@ -46,26 +46,47 @@ def is_hidden(path: Path, root: Path) -> bool:
 
 
 def discover(paths: list[Path]) -> tuple[list[FileJob], list[FileResult]]:
-    """Expand folders; report missing paths and unreadable document types."""
+    """Expand folders; report missing paths, unreadable document types and skipped links.
+
+    Every file found is in the result exactly once: as a job, or as a ``failed``/``skipped``
+    result. Inside a folder a symbolic link is followed only when its target stays inside that
+    folder (``ln -s /etc/passwd docs/passwd.md`` must never publish /etc/passwd to every user);
+    a second path to a file already found (a link, a hard-to-see duplicate) is reported as
+    skipped with the first path, instead of vanishing from the report.
+    """
     supported = supported_suffixes()
     jobs: dict[str, FileJob] = {}
-    failed: list[FileResult] = []
+    results: list[FileResult] = []
 
     def add(path: Path, display: str) -> None:
         key = str(path.resolve())
-        jobs.setdefault(key, FileJob(path=path, display=display, key=key))
+        first = jobs.get(key)
+        if first is None:
+            jobs[key] = FileJob(path=path, display=display, key=key)
+        elif first.display != display:
+            results.append(
+                FileResult(display, "skipped", reason=f"与 {first.display} 是同一个文件，未重复索引")
+            )
 
     for given in paths:
         given = Path(given)
         if given.is_dir():
+            root = given.resolve()
             for path in sorted(given.rglob("*")):
-                if not path.is_file() or is_hidden(path, given):
+                if is_hidden(path, given):
+                    continue
+                escape = _link_escape(path, root)
+                if escape:
+                    if path.suffix.lower() in supported or path.is_dir():
+                        results.append(FileResult(str(path), "skipped", reason=escape))
+                    continue
+                if not path.is_file():
                     continue
                 suffix = path.suffix.lower()
                 if suffix in supported:
                     add(path, str(path))
                 elif suffix in DOCUMENT_LIKE_SUFFIXES:
-                    failed.append(
+                    results.append(
                         FileResult(str(path), "failed", reason=unsupported_reason(suffix, supported))
                     )
         elif given.is_file():
@@ -73,10 +94,33 @@ def discover(paths: list[Path]) -> tuple[list[FileJob], list[FileResult]]:
             if suffix in supported:
                 add(given, str(given))
             else:
-                failed.append(FileResult(str(given), "failed", reason=unsupported_reason(suffix, supported)))
+                results.append(FileResult(str(given), "failed", reason=unsupported_reason(suffix, supported)))
         else:
-            failed.append(FileResult(str(given), "failed", reason="文件或文件夹不存在"))
-    return sorted(jobs.values(), key=lambda job: job.display), failed
+            results.append(FileResult(str(given), "failed", reason="文件或文件夹不存在"))
+    return sorted(jobs.values(), key=lambda job: job.display), results
+
+
+def _link_escape(path: Path, root: Path) -> str:
+    """Why ``path`` (found under ``root``) must not be read because it is a link out of ``root``."""
+    if not path.is_symlink() and not any(parent.is_symlink() for parent in _parents_below(path, root)):
+        return ""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "符号链接指向的文件不存在，已跳过"
+    if target.is_relative_to(root):
+        return ""
+    return "符号链接指向所给文件夹之外，出于安全考虑未读取"
+
+
+def _parents_below(path: Path, root: Path) -> list[Path]:
+    """The folders between ``root`` and ``path`` (a linked folder must not lead outside either)."""
+    parents = []
+    for parent in path.parents:
+        if parent.resolve() == root or parent == parent.parent:
+            break
+        parents.append(parent)
+    return parents
 
 
 def unsupported_reason(suffix: str, supported: frozenset[str]) -> str:

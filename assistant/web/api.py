@@ -7,13 +7,22 @@ stderr; gradio_client surfaces it as an ``AppError``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import gradio as gr
 
 from assistant.cli.assess_cmd import round_numbers
-from assistant.web.chat import ANSWER_GROUP, MAX_QUESTION_CHARS
+from assistant.services.input_limits import (
+    MAX_AUDIENCE_CHARS,
+    MAX_CHECKLIST_ID_CHARS,
+    InputLimitError,
+    check_history,
+    check_org,
+    check_question,
+    check_short,
+    parse_answers,
+)
+from assistant.web.chat import ANSWER_GROUP
 from assistant.web.context import WebContext
 
 
@@ -38,13 +47,12 @@ def register(ctx: WebContext) -> None:
 
     def ask(question: str, audience: str = "staff", history: list[str] | None = None) -> dict[str, Any]:
         """Answer a question with citations (the `ask --json` object). history: earlier questions."""
-        question = (question or "").strip()
-        if not question:
-            raise gr.Error("问题不能为空。")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise gr.Error(f"问题过长（超过 {MAX_QUESTION_CHARS} 字）。")
-        previous = [str(q) for q in (history or []) if str(q).strip()]
         try:
+            question = check_question(question if isinstance(question, str) else "")
+            previous = check_history(history)
+            audience = check_short(
+                "audience", audience if isinstance(audience, str) else "", MAX_AUDIENCE_CHARS
+            )
             result = ctx.assistant.answer_service.ask(question, audience=audience, history=previous)
         except ValueError as exc:
             raise gr.Error(str(exc)) from exc
@@ -55,11 +63,13 @@ def register(ctx: WebContext) -> None:
         from assistant.services.assess import AnswerError, ChecklistError, HistoryError
 
         try:
-            parsed = json.loads(answers) if isinstance(answers, str) else answers
-        except json.JSONDecodeError as exc:
-            raise gr.Error(f"answers 不是有效的 JSON：{exc}") from exc
-        if not isinstance(parsed, dict):
-            raise gr.Error('answers 应为 JSON 对象 {"条目id": "选项标签", …}')
+            checklist = check_short(
+                "checklist", checklist if isinstance(checklist, str) else "", MAX_CHECKLIST_ID_CHARS
+            )
+            org = check_org(org if isinstance(org, str) else "")
+            parsed = parse_answers(answers)
+        except InputLimitError as exc:
+            raise gr.Error(str(exc)) from exc
         if "/" in checklist or "\\" in checklist or checklist.endswith((".yaml", ".yml")):
             raise gr.Error("checklist 应为内置清单的 id（见 checklists 接口）。")  # no server-side paths
         try:

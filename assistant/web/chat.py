@@ -14,6 +14,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.services.input_limits import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
 from assistant.web import present
 from assistant.web.context import WebContext
 
@@ -21,7 +22,6 @@ logger = logging.getLogger(__name__)
 
 #: Concurrency group shared by the chat and the ``ask`` API: both run the same CPU-bound retrieval.
 ANSWER_GROUP = "answer"
-MAX_QUESTION_CHARS = 500
 
 
 def _examples(ctx: WebContext, audience: str) -> list[dict[str, str]]:
@@ -47,7 +47,9 @@ def answer_stream(
     service = ctx.assistant.answer_service
     text = ""
     try:
-        for event in service.stream(question, audience=audience, history=list(questions)):
+        for event in service.stream(
+            question, audience=audience, history=list(questions)[-MAX_HISTORY_ITEMS:]
+        ):
             if event.kind == "delta":
                 text += event.text
             elif event.kind == "replace":

@@ -11,13 +11,14 @@ group so they never run at once, and each checks admin rights on the server.
 from __future__ import annotations
 
 import logging
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from assistant.services.input_limits import MAX_UPLOAD_FILES
+from assistant.services.uploads import StagedUpload, staging_dir
 from assistant.web import present
 from assistant.web.access import ALLOWED_SUFFIXES, AccessError, check_upload, safe_upload_name
 from assistant.web.context import WebContext
@@ -35,6 +36,7 @@ STATUS_LABELS = {
     "unchanged": "未变化",
     "removed": "已删除",
     "failed": "失败",
+    "skipped": "已跳过",
 }
 
 
@@ -95,10 +97,12 @@ def upload(ctx: WebContext, files: list[str] | None, request: Any, progress: Any
     if not files:
         raise gr.Error("请先选择要上传的文件。")
     folder = uploads_dir(ctx)
+    staging = staging_dir(folder)
+    staging.mkdir(parents=True, exist_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
     refused: list[FileResult] = []
-    accepted: list[Path] = []
-    for given in files:
+    accepted: list[StagedUpload] = []
+    for given in files[:MAX_UPLOAD_FILES]:
         source = Path(given)
         name = safe_upload_name(source.name)
         reason = check_upload(source, ctx.assistant.settings.upload_max_mb)
@@ -107,9 +111,12 @@ def upload(ctx: WebContext, files: list[str] | None, request: Any, progress: Any
         if reason:
             refused.append(FileResult(name, "failed", reason=reason))
             continue
-        target = folder / name
-        shutil.copyfile(source, target)
-        accepted.append(target)
+        accepted.append(StagedUpload.put(source, folder / name, staging))
+    for extra in files[MAX_UPLOAD_FILES:]:
+        limit = MAX_UPLOAD_FILES
+        refused.append(
+            FileResult(Path(extra).name, "failed", reason=f"一次最多上传 {limit} 个文件，此文件未处理")
+        )
 
     def report(done: int, total: int, name: str) -> None:
         if progress is not None:
@@ -119,10 +126,21 @@ def upload(ctx: WebContext, files: list[str] | None, request: Any, progress: Any
         progress(0, desc="正在读取和切分文件…")
     results = list(refused)
     if accepted:
-        ingest = ctx.assistant.ingest_service.ingest(accepted, progress=report)
+        try:
+            ingest = ctx.assistant.ingest_service.ingest([item.target for item in accepted], progress=report)
+        except BaseException:
+            for item in accepted:
+                item.roll_back()
+            raise
+        by_key = {str(item.target.resolve()): item for item in accepted}
         for result in ingest.files:
+            staged = by_key.get(str(Path(result.file).resolve()))
+            if staged is None:
+                continue
             if result.status == "failed":
-                Path(result.file).unlink(missing_ok=True)  # keep only what is indexed
+                result.reason += staged.roll_back()
+            else:
+                staged.commit()
         results.extend(ingest.files)
     return _result_rows(results)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from assistant.factory import Assistant
+from assistant.services.uploads import recover_staged_uploads
 
 
 def _printer(out: TextIO) -> Callable[[int, int, str], None]:
@@ -38,6 +39,8 @@ def prepare(assistant: Assistant, out: TextIO = sys.stderr) -> None:
     folders = [settings.corpus_dir]
     uploads = settings.data_dir / "uploads"
     if uploads.is_dir():
+        for name in recover_staged_uploads(uploads):
+            out.write(f"上传 {name} 未完成，已恢复此前的版本。\n")
         folders.append(uploads)
     started = time.perf_counter()
     out.write(f"检查索引 {settings.index_dir} …\n")

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.factory import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
 from assistant.web import about, api, assess, chat, library
-from assistant.web.access import parse_auth
+from assistant.web.access import AccessPolicy, parse_auth
 from assistant.web.context import CONTENT_DIR, WebContext
+from assistant.web.guards import LoginLimiter, UploadGuard
 
 TITLE = "韧性城市知识助手"
 
@@ -26,7 +28,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     """The whole app for one assistant (its models and indexes shared by every request)."""
     ctx = WebContext.create(assistant)
     settings = assistant.settings
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # Gradio's cache (uploads, report downloads) is swept hourly of files older than a day.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         gr.HTML(
             f'<div class="app-head"><h1>{TITLE}</h1><span class="sub">'
             "城市安全与韧性知识问答 · 自评 · 知识库（离线运行，回答均注明出处）</span></div>",
@@ -66,4 +69,11 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "pwa": False,
         "mcp_server": False,
         "quiet": False,
+        # checks in front of Gradio's own routes: uploads by non-admins, login guessing
+        "app_kwargs": {
+            "middleware": [
+                Middleware(UploadGuard, policy=AccessPolicy.from_settings(settings)),
+                Middleware(LoginLimiter),
+            ]
+        },
     }

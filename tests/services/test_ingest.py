@@ -178,7 +178,7 @@ def test_identical_copy_is_indexed_once(assistant: Assistant, tmp_path: Path) ->
     shutil.copy(original, docs / "民防-副本.md")
     report = assistant.ingest_service.ingest([docs])
     [added] = [result for result in report.files if result.status == "added"]
-    [copy] = [result for result in report.files if result.status == "unchanged"]
+    [copy] = [result for result in report.files if result.status == "skipped"]
     assert "相同" in copy.reason and Path(added.file).name in copy.reason
     assert assistant.store.count() == added.chunks
     again = assistant.ingest_service.ingest([docs])

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,23 +100,28 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
     raise RuntimeError(f"app.py did not come up in {timeout} s:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="session")
-def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    root = tmp_path_factory.mktemp("webapp")
-    corpus = make_corpus(root)
+@contextmanager
+def running_app(root: Path, corpus: Path, extra_env: dict[str, str | None]) -> Iterator[RunningApp]:
+    """Start ``app.py`` over ``corpus`` with its index and data under ``root``; stop it after.
+
+    ``extra_env`` overrides the environment (``None`` removes a variable). Starting again with
+    the same ``root`` is a restart: the same index, uploads and history.
+    """
     port = free_port()
     env = {
         **os.environ,
         "RESILIENCE_CORPUS_DIR": str(corpus),
         "RESILIENCE_DATA_DIR": str(root / "data"),
         "RESILIENCE_INDEX_DIR": str(root / "index"),
-        "RESILIENCE_AUTH": f"{ADMIN[0]}:{ADMIN[1]},{VIEWER[0]}:{VIEWER[1]}",
-        "RESILIENCE_ADMIN_USERS": ADMIN[0],
-        "RESILIENCE_UPLOAD_MAX_MB": "2",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "PYTHONUNBUFFERED": "1",
     }
-    log = root / "app.log"
+    for key, value in extra_env.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    log = root / f"app-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [
@@ -142,6 +148,19 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    root = tmp_path_factory.mktemp("webapp")
+    corpus = make_corpus(root)
+    env: dict[str, str | None] = {
+        "RESILIENCE_AUTH": f"{ADMIN[0]}:{ADMIN[1]},{VIEWER[0]}:{VIEWER[1]}",
+        "RESILIENCE_ADMIN_USERS": ADMIN[0],
+        "RESILIENCE_UPLOAD_MAX_MB": "2",
+    }
+    with running_app(root, corpus, env) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from assistant.services.assess.history import HistoryEntry, HistoryStore
 from assistant.services.assess.model import Checklist, ChecklistError, load_checklist, load_checklists
 from assistant.services.assess.report import render_markdown
 from assistant.services.assess.scoring import AssessmentResult, WeakPoint, score_assessment
+from assistant.services.input_limits import MAX_ANSWER_ITEMS, InputLimitError, check_org
 from assistant.settings import Settings
 
 _OPEN, _CLOSE = "《〈", "》〉"
@@ -120,6 +121,9 @@ class AssessmentService:
         self, checklist_id_or_path: str | Path, answers: Mapping[str, str], org: str = ""
     ) -> AssessmentResult:
         """Score, attach evidence, stamp the time and store in the history (one transaction)."""
+        org = check_org(org)  # bounded before any work: the history must not grow without limit
+        if len(answers) > MAX_ANSWER_ITEMS:
+            raise InputLimitError(f"answers 条目过多：{len(answers)} 条，上限 {MAX_ANSWER_ITEMS} 条。")
         checklist = self.checklist(checklist_id_or_path)
         result = score_assessment(checklist, answers)
         weak = tuple(dataclasses.replace(w, evidence=self._evidence(w)) for w in result.weak_points)
