@@ -8,7 +8,9 @@ answering, assessment) are added here as further properties.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.settings import Settings, load_settings
@@ -28,6 +30,16 @@ if TYPE_CHECKING:
     from assistant.services.ingest import IngestService
     from assistant.services.lexical_sync import LexicalIndexKeeper
     from assistant.services.retrieve import HybridRetriever
+
+
+#: Trained models shipped with the package (``python -m assistant train-ranker`` rewrites them).
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+
+
+def ranker_model_path(settings: Settings) -> Path:
+    """Each embedder has its own ranker: dense scores of different models are not comparable."""
+    profile = re.sub(r"[^A-Za-z0-9._-]+", "_", settings.embedding_model).strip("_") or "default"
+    return MODELS_DIR / f"ranker-{profile}.txt"
 
 
 class Assistant:
@@ -127,7 +139,9 @@ class Assistant:
     @cached_property
     def retriever(self) -> HybridRetriever:
         from assistant.services.query_analysis import QuestionCue
-        from assistant.services.retrieve import HybridRetriever
+        from assistant.services.ranking.intent import IntentModel
+        from assistant.services.ranking.model import RankerModel
+        from assistant.services.retrieve import FusionParams, HybridRetriever
 
         return HybridRetriever(
             self.lexical_keeper.current,
@@ -135,7 +149,10 @@ class Assistant:
             self.embeddings,
             self.glossary,
             default_jurisdiction=self.settings.default_jurisdiction,
+            params=FusionParams(mode="learned"),
             cues=QuestionCue.load(self.settings.corpus_dir / "question_cues.yaml"),
+            ranker=RankerModel(ranker_model_path(self.settings)),
+            intent_model=IntentModel(MODELS_DIR / "intent.npz"),
         )
 
     @cached_property

@@ -15,10 +15,12 @@ from collections.abc import Sequence
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.ask_cmd",
+    "assistant.cli.search_cmd",
     "assistant.cli.ingest_cmd",
     "assistant.cli.stats_cmd",
     "assistant.cli.chunks_cmd",
     "assistant.cli.eval_cmd",
+    "assistant.cli.train_ranker_cmd",
     "assistant.cli.bench_cmd",
     "assistant.cli.assess_cmd",
 )

@@ -39,6 +39,7 @@ class EvalItem:
     phrase: str = ""
     gold_file: str = ""
     key_actions: list[str] = field(default_factory=list)
+    intent: str = ""
 
 
 def load_eval_set(path: Path) -> list[EvalItem]:
@@ -59,6 +60,7 @@ def load_eval_set(path: Path) -> list[EvalItem]:
                     phrase=row.get("phrase", ""),
                     gold_file=row.get("gold_file", ""),
                     key_actions=list(row.get("key_actions", [])),
+                    intent=str(row.get("intent", "")),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -90,6 +92,10 @@ def is_relevant(item: EvalItem, title: str, file: str, article: str, locator: st
     or (for passages without structure, like character windows) contains the gold phrase."""
     names = {title_key(title), title_key(Path(file).stem)}
     for gold in item.gold:
+        if gold.get("file"):  # a knowledge-card section: its file and heading
+            if Path(gold["file"]).name == Path(file).name and gold.get("section") == locator:
+                return True
+            continue
         if title_key(gold.get("title", "")) not in names:
             continue
         if gold.get("article") and gold["article"] == article:

@@ -29,6 +29,10 @@ from assistant.services.query_analysis import (
     named_documents,
     place_in_question,
 )
+from assistant.services.ranking.candidates import DENSE_CANDIDATES, gather
+from assistant.services.ranking.features import Candidate, QueryContext, feature_matrix
+from assistant.services.ranking.intent import IntentModel
+from assistant.services.ranking.model import RankerModel
 
 _LIABILITY_WORDS = ("罚", "处分", "追责", "追究", "担责", "法律责任", "违法", "拘留", "赔偿", "吊销")
 
@@ -85,6 +89,12 @@ class Retrieval:
     signals: dict[str, float] = field(default_factory=dict)
     #: The lexical index this retrieval used; answering reads the same one (no second lookup).
     lexical: LexicalIndex | None = None
+    #: Probability of each question intent (empty when no intent model is installed).
+    intent: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def top_intent(self) -> str:
+        return max(sorted(self.intent), key=lambda name: self.intent[name]) if self.intent else ""
 
     def passage_text(self, chunk: Chunk) -> str:
         """The whole article of ``chunk`` from the index this retrieval used."""
@@ -105,6 +115,8 @@ class HybridRetriever:
         default_jurisdiction: str = "上海",
         params: FusionParams | None = None,
         cues: Sequence[QuestionCue] = (),
+        ranker: RankerModel | None = None,
+        intent_model: IntentModel | None = None,
     ) -> None:
         self._lexical_source = lexical
         self.dense = dense
@@ -116,6 +128,8 @@ class HybridRetriever:
         self._documents_of: LexicalIndex | None = None
         self._citation_cache: dict[str, Any] = {}
         self.cues = tuple(cues)
+        self.ranker = ranker
+        self.intent_model = intent_model
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -135,6 +149,8 @@ class HybridRetriever:
         """Best passages first. Residents get plain-language cards first; staff and departments
         get the articles themselves first, with cards only lending them their match."""
         p = params or self.params
+        if p.mode == "learned" and (self.ranker is None or not self.ranker.available()):
+            p = replace(p, mode="linear")  # no trained model installed: the hand-set fusion
         if audience == "resident":
             p = replace(p, card_factor=1.0)
         lex = self.lexical
@@ -147,7 +163,9 @@ class HybridRetriever:
         if n == 0:
             return Retrieval(question, [], base_tokens, expansions)
 
-        bm25 = lex.scores(base_tokens)
+        learned = p.mode == "learned" and self.ranker is not None and self.ranker.available()
+        bm25_base = lex.scores(base_tokens)
+        bm25 = bm25_base
         if expanded_tokens:
             bm25 = bm25 + p.expand_weight * lex.scores(expanded_tokens)
         t_lex = time.perf_counter()
@@ -156,7 +174,8 @@ class HybridRetriever:
         dense_sim: dict[int, float] = {}
         if p.mode != "bm25":
             vector = self.embedder.embed_query(question + (" " + " ".join(expansions) if expansions else ""))
-            for rank, hit in enumerate(self.dense.query(vector, p.candidates, _chroma_where(filters))):
+            want = DENSE_CANDIDATES if learned else p.candidates
+            for rank, hit in enumerate(self.dense.query(vector, want, _chroma_where(filters))):
                 idx = lex.index_of(hit.chunk.id)
                 if idx is not None and (mask is None or mask[idx]):
                     dense_rank.setdefault(idx, rank)
@@ -165,6 +184,33 @@ class HybridRetriever:
 
         if mask is not None:
             bm25 = np.where(mask, bm25, 0.0)
+            bm25_base = np.where(mask, bm25_base, 0.0)
+        intent = (
+            self.intent_model.predict(question) if self.intent_model and self.intent_model.available() else {}
+        )
+        if learned:
+            direct = self._direct_lookup(lex, question, mask)
+            ranked = self._learned_order(
+                lex, question, audience, bm25, bm25_base, dense_rank, dense_sim, mask, direct, intent
+            )
+            items = self._collapse(lex, ranked, bm25, dense_sim, k)
+            finished = time.perf_counter()
+            return Retrieval(
+                question=question,
+                items=items,
+                query_tokens=base_tokens,
+                expansions=expansions,
+                direct_hit=bool(direct),
+                card=None,
+                signals=self._signals(lex, question, items, bm25, dense_sim, bool(direct)),
+                lexical=lex,
+                intent=intent,
+                timings_ms={
+                    "lexical": (t_lex - started) * 1000,
+                    "dense": (t_dense - t_lex) * 1000,
+                    "rank": (finished - t_dense) * 1000,
+                },
+            )
         bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable")[: p.candidates] if bm25[i] > 0]
         bm25_rank = {idx: r for r, idx in enumerate(bm25_order)}
 
@@ -198,6 +244,7 @@ class HybridRetriever:
             card=card,
             signals=signals,
             lexical=lex,
+            intent=intent,
             timings_ms={
                 "lexical": (t_lex - started) * 1000,
                 "dense": (t_dense - t_lex) * 1000,
@@ -210,6 +257,76 @@ class HybridRetriever:
         return article_text(lexical or self.lexical, chunk)
 
     # --- internals ---------------------------------------------------------------------
+    def query_context(
+        self,
+        lex: LexicalIndex,
+        question: str,
+        audience: str | None,
+        bm25: np.ndarray,
+        bm25_base: np.ndarray,
+        dense_sim: Mapping[int, float],
+        intent: Mapping[str, float],
+    ) -> QueryContext:
+        """Question-level facts the ranking features share."""
+        named = frozenset(
+            d.doc_id for d in named_documents(question, self.documents(lex), self.default_jurisdiction)
+        )
+        place = place_in_question(question)
+        return QueryContext(
+            question=question,
+            words=list(dict.fromkeys(w for w in lex.tokenizer.words(question) if len(w) >= 2)),
+            audience=audience or "staff",
+            wanted_place=place or self.default_jurisdiction,
+            place_named=place is not None,
+            named_docs=named,
+            intent=dict(intent),
+            cue_words=[w for cue in self.cues if cue.asked_by(question) for w in cue.answer],
+            max_bm25=float(bm25.max()) if len(bm25) else 0.0,
+            max_bm25_base=float(bm25_base.max()) if len(bm25_base) else 0.0,
+            top_dense=max(dense_sim.values(), default=0.0),
+        )
+
+    def candidates(
+        self,
+        lex: LexicalIndex,
+        bm25: np.ndarray,
+        bm25_base: np.ndarray,
+        dense_rank: Mapping[int, int],
+        dense_sim: Mapping[int, float],
+        mask: np.ndarray | None,
+        direct: list[int],
+    ) -> list[Candidate]:
+        return gather(
+            lex, bm25, bm25_base, dense_rank, dense_sim, mask, lambda i: self._cited_articles(lex, i), direct
+        )
+
+    def _learned_order(
+        self,
+        lex: LexicalIndex,
+        question: str,
+        audience: str | None,
+        bm25: np.ndarray,
+        bm25_base: np.ndarray,
+        dense_rank: Mapping[int, int],
+        dense_sim: Mapping[int, float],
+        mask: np.ndarray | None,
+        direct: list[int],
+        intent: Mapping[str, float],
+    ) -> list[tuple[int, float]]:
+        """Candidates ordered by the trained model; an article named by number comes first."""
+        assert self.ranker is not None
+        cands = self.candidates(lex, bm25, bm25_base, dense_rank, dense_sim, mask, direct)
+        ctx = self.query_context(lex, question, audience, bm25, bm25_base, dense_sim, intent)
+        scores = self.ranker.score(feature_matrix(ctx, cands), cands)
+        ranked = sorted(
+            ((c.index, float(s)) for c, s in zip(cands, scores, strict=True)),
+            key=lambda kv: (-kv[1], lex.chunks[kv[0]].id),
+        )
+        if direct:
+            top = (ranked[0][1] if ranked else 0.0) + 1.0
+            ranked = [(i, top) for i in direct] + [(i, s) for i, s in ranked if i not in set(direct)]
+        return ranked
+
     def documents(self, lexical: LexicalIndex | None = None) -> list[tuple[str, str, str]]:
         """(doc_id, title, jurisdiction) of every indexed document."""
         lexical = lexical or self.lexical

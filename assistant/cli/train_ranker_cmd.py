@@ -1,0 +1,107 @@
+"""``train-ranker``: retrain the intent model and the ranker from the labelled questions.
+
+Builds (incrementally) the evaluation index of ``../shared/corpus`` + ``corpus/``, collects
+candidates and features for every labelled question, trains the intent classifier and the
+LightGBM ranker (train split; early stopping on the blind dev split), writes the model files
+into ``assistant/models/`` and prints dev and test figures for BM25, dense, the old fusion and
+the new ranker. The figures are written beside the model (``ranker-<embedder>.json``); the test that
+guards the shipped model compares against them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from assistant.cli.eval_cmd import DEFAULT_SET, SHARED_CORPUS
+from assistant.settings import PROJECT_ROOT
+
+BLIND_SET = PROJECT_ROOT / "eval" / "blindset.jsonl"
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "train-ranker",
+        help="用标注问题集重新训练意图模型和排序模型，并报告 dev/test 指标",
+        description="训练集训练、盲写 dev 集早停；test 集只评测、不参与任何选择。",
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=SHARED_CORPUS, help="外部语料目录（默认 ../shared/corpus）"
+    )
+    parser.add_argument("--index", type=Path, help="评测索引目录（默认 index/eval）")
+    parser.add_argument("--figures", type=Path, help="指标 JSON 输出位置（默认与模型同名的 .json）")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.factory import MODELS_DIR, build_assistant, ranker_model_path
+    from assistant.services.evaluate import load_eval_set
+    from assistant.services.ranking import training
+    from assistant.services.ranking.intent import IntentModel
+    from assistant.services.ranking.model import RankerModel
+    from assistant.settings import load_settings
+
+    if not args.corpus.is_dir():
+        print(f"{args.corpus}: 语料目录不存在（训练需要 ../shared/corpus）", file=sys.stderr)
+        return 2
+    base = load_settings()
+    assistant = build_assistant(load_settings(index_dir=args.index or base.index_dir / "eval"))
+    assistant.ingest_service.ingest([args.corpus, assistant.settings.corpus_dir])
+    retriever = assistant.retriever
+    blind = load_eval_set(BLIND_SET)
+    old = load_eval_set(DEFAULT_SET)
+    train_items = [i for i in blind if i.split == "train"] + [i for i in old if i.split == "dev"]
+    splits = {
+        "blind-dev": [i for i in blind if i.split == "dev"],
+        "blind-test": [i for i in blind if i.split == "test"],
+        "devset-test": [i for i in old if i.split == "test"],
+    }
+    started = time.perf_counter()
+    n_intent = training.train_intents([i for i in blind if i.split == "train"], MODELS_DIR / "intent.npz")
+    retriever.intent_model = IntentModel(MODELS_DIR / "intent.npz")
+    _say(f"意图模型：{n_intent} 个训练问题")
+    train = training.collect(retriever, train_items)
+    dev = training.collect(retriever, splits["blind-dev"])
+    path = ranker_model_path(assistant.settings)
+    fitted = training.train_ranker(train, dev, path)
+    retriever.ranker = RankerModel(path)
+    _say(
+        f"排序模型：{fitted['rounds']} 轮，{len(train)} 个训练问题，"
+        f"{time.perf_counter() - started:.0f} 秒 → {path}"
+    )
+    figures: dict[str, Any] = {"rounds": fitted["rounds"], "importance": fitted["importance"], "splits": {}}
+    systems = {
+        "bm25": replace(retriever.params, mode="bm25"),
+        "dense": replace(retriever.params, mode="dense"),
+        "fusion": replace(retriever.params, mode="linear"),
+        "ranker": replace(retriever.params, mode="learned"),
+    }
+    for split, items in splits.items():
+        runs = [training.run_system(name, retriever, items, params) for name, params in systems.items()]
+        samples = training.collect(retriever, items)
+        entry: dict[str, Any] = {run.name: training.metrics(run) for run in runs}
+        entry["candidate_recall"] = training.recall_at_candidates(samples)
+        entry["questions"] = len(samples)
+        intents = [i for i in items if i.intent]
+        if intents:
+            hits = sum(retriever.intent_model.top(i.q) == i.intent for i in intents)
+            entry["intent_accuracy"] = round(hits / len(intents), 3)
+        figures["splits"][split] = entry
+        print(f"\n## {split}（{len(samples)} 题，候选召回 {entry['candidate_recall']}）")
+        for name in systems:
+            print(f"{name:8s} " + "  ".join(f"{k} {v:.3f}" for k, v in entry[name].items()))
+        if "intent_accuracy" in entry:
+            print(f"意图准确率 {entry['intent_accuracy']:.3f}")
+        print(training.compare(runs))
+    out = args.figures or path.with_suffix(".json")
+    training.write_json(out, figures)
+    print(f"\n指标已写入 {out}")
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,232 @@
+"""Training and measuring the ranker and the intent model from labelled questions.
+
+Data: ``eval/blindset.jsonl`` (written blind by people who never saw what the system
+retrieves; splits train/dev/test fixed once, stratified by document) and the older
+``eval/devset.jsonl`` (its dev split joins training; its test split is reported alone).
+The ranker (LightGBM LambdaMART) learns on train and early-stops on the blind dev split; the
+test splits are only scored, never used to choose anything. Metrics come from ``ranx``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.services.evaluate import EvalItem, _chunk_relevant
+from assistant.services.ranking.candidates import BM25_CANDIDATES, DENSE_CANDIDATES
+from assistant.services.ranking.features import FEATURE_NAMES, Candidate
+from assistant.services.ranking.intent import train_intent
+from assistant.services.retrieve import FusionParams, HybridRetriever, Retrieval
+
+#: LightGBM settings: small trees, single thread and fixed seeds so training is reproducible.
+LGB_PARAMS: dict[str, Any] = {
+    "objective": "lambdarank",
+    "metric": "ndcg",
+    "eval_at": [1, 5],
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.9,
+    "bagging_freq": 1,
+    "lambdarank_truncation_level": 20,
+    "num_threads": 1,
+    "deterministic": True,
+    "force_row_wise": True,
+    "seed": 7,
+    "verbose": -1,
+}
+MAX_ROUNDS = 600
+EARLY_STOP = 60
+EVAL_K = 10
+
+
+class _Recorder:
+    """Stands in for the model while collecting features: records candidates, scores zero."""
+
+    def __init__(self) -> None:
+        self.matrix: np.ndarray = np.zeros((0, len(FEATURE_NAMES)))
+        self.candidates: list[Candidate] = []
+
+    def available(self) -> bool:
+        return True
+
+    def score(self, matrix: np.ndarray, candidates: Sequence[Candidate] = ()) -> np.ndarray:
+        self.matrix, self.candidates = matrix, list(candidates)
+        return np.zeros(len(matrix))
+
+
+@dataclass
+class QuerySample:
+    item: EvalItem
+    matrix: np.ndarray
+    labels: np.ndarray
+
+
+def collect(retriever: HybridRetriever, items: Sequence[EvalItem]) -> list[QuerySample]:
+    """Candidates, features and 0/1 labels for each answerable question."""
+    saved = retriever.ranker
+    recorder = _Recorder()
+    retriever.ranker = recorder  # type: ignore[assignment]
+    samples = []
+    try:
+        params = replace(retriever.params, mode="learned")
+        for item in items:
+            if not item.answerable:
+                continue
+            retrieval = retriever.retrieve(item.q, k=1, params=params, audience=item.audience)
+            labels = np.array(
+                [
+                    float(_chunk_relevant(item, c.chunk, retrieval.passage_text(c.chunk)))
+                    for c in recorder.candidates
+                ]
+            )
+            samples.append(QuerySample(item, recorder.matrix.copy(), labels))
+    finally:
+        retriever.ranker = saved
+    return samples
+
+
+def train_ranker(train: Sequence[QuerySample], dev: Sequence[QuerySample], path: Path) -> dict[str, Any]:
+    """Fit LambdaMART on ``train`` (queries with a relevant candidate), early-stop on ``dev``."""
+    import lightgbm as lgb
+
+    def dataset(samples: Sequence[QuerySample], reference: Any = None) -> Any:
+        usable = [s for s in samples if s.labels.any()]
+        x = np.vstack([s.matrix for s in usable])
+        y = np.concatenate([s.labels for s in usable])
+        return lgb.Dataset(
+            x,
+            y,
+            group=[len(s.labels) for s in usable],
+            feature_name=list(FEATURE_NAMES),
+            reference=reference,
+            free_raw_data=False,
+            params={"feature_pre_filter": False},
+        )
+
+    train_set = dataset(train)
+    dev_set = dataset(dev, train_set)
+    booster = lgb.train(
+        LGB_PARAMS,
+        train_set,
+        num_boost_round=MAX_ROUNDS,
+        valid_sets=[dev_set],
+        valid_names=["dev"],
+        callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    booster.save_model(str(path), num_iteration=booster.best_iteration)
+    gain = booster.feature_importance(importance_type="gain", iteration=booster.best_iteration)
+    return {
+        "rounds": int(booster.best_iteration),
+        "importance": dict(
+            sorted(zip(FEATURE_NAMES, (float(g) for g in gain), strict=True), key=lambda kv: -kv[1])
+        ),
+    }
+
+
+def train_intents(items: Sequence[EvalItem], path: Path) -> int:
+    labelled = [i for i in items if i.intent]
+    train_intent([i.q for i in labelled], [i.intent for i in labelled], path)
+    return len(labelled)
+
+
+# --- measuring --------------------------------------------------------------------------
+@dataclass
+class SystemRun:
+    """One system's ranked units per question, with relevance flags (for ranx)."""
+
+    name: str
+    run: dict[str, dict[str, float]] = field(default_factory=dict)
+    qrels: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def unit_key(retrieval: Retrieval, index: int) -> str:
+    chunk = retrieval.items[index].chunk
+    meta = chunk.metadata
+    return f"{meta.get('doc_id')}:{meta.get('article') or meta.get('locator')}"
+
+
+def run_system(
+    name: str, retriever: HybridRetriever, items: Sequence[EvalItem], params: FusionParams
+) -> SystemRun:
+    out = SystemRun(name)
+    for item in items:
+        if not item.answerable:
+            continue
+        retrieval = retriever.retrieve(item.q, k=EVAL_K, params=params, audience=item.audience)
+        ranked: dict[str, float] = {}
+        relevant: dict[str, int] = {}
+        for n, scored in enumerate(retrieval.items):
+            key = unit_key(retrieval, n)
+            ranked.setdefault(key, float(EVAL_K - n))
+            if _chunk_relevant(item, scored.chunk, retrieval.passage_text(scored.chunk)):
+                relevant[key] = 1
+        out.run[item.id] = ranked or {"(none)": 0.0}
+        out.qrels[item.id] = relevant or {"(gold not retrieved)": 1}
+    return out
+
+
+def metrics(system: SystemRun) -> dict[str, float]:
+    from ranx import Qrels, Run, evaluate
+
+    if not system.run:
+        return {}
+    scores = evaluate(
+        Qrels(system.qrels),
+        Run(system.run, name=system.name),
+        ["hit_rate@1", "hit_rate@5", "hit_rate@10", "mrr@10", "ndcg@5"],
+    )
+    return {key.replace("hit_rate", "hit"): round(float(value), 3) for key, value in scores.items()}
+
+
+def recall_at_candidates(samples: Sequence[QuerySample]) -> float:
+    """Share of questions whose gold passage is among the ranker's candidates."""
+    return round(sum(bool(s.labels.any()) for s in samples) / len(samples), 3) if samples else 0.0
+
+
+def compare(systems: Sequence[SystemRun]) -> str:
+    """ranx's comparison table with paired t-tests (superscripts mark significant wins)."""
+    from ranx import Qrels, Run
+    from ranx import compare as ranx_compare
+
+    if not systems or not systems[0].run:
+        return ""
+    merged: dict[str, dict[str, int]] = {}
+    for system in systems:  # a unit judged relevant for one system is relevant for all
+        for qid, rels in system.qrels.items():
+            merged.setdefault(qid, {}).update(rels)
+    qrels = Qrels(merged)
+    report = ranx_compare(
+        qrels,
+        [Run(s.run, name=s.name) for s in systems],
+        metrics=["hit_rate@1", "mrr@10"],
+        max_p=0.01,
+        stat_test="student",
+    )
+    return str(report)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+__all__ = [
+    "BM25_CANDIDATES",
+    "DENSE_CANDIDATES",
+    "QuerySample",
+    "collect",
+    "compare",
+    "metrics",
+    "recall_at_candidates",
+    "run_system",
+    "train_intents",
+    "train_ranker",
+]
