@@ -176,8 +176,17 @@ class Assistant:
             if s.llm_base_url
             else None
         )
-        refusal = RefusalPolicy(
-            s.refusal_min_coverage, s.refusal_min_dense, s.refusal_min_known, s.refusal_known_dense
+        from assistant.services.ranking.refusal import RefusalModel
+
+        learned_refusal = RefusalModel(
+            ranker_model_path(s).with_name(ranker_model_path(s).stem + "-refusal.json")
+        )
+        refusal = (
+            learned_refusal
+            if learned_refusal.available()
+            else RefusalPolicy(
+                s.refusal_min_coverage, s.refusal_min_dense, s.refusal_min_known, s.refusal_known_dense
+            )
         )
         scope = ScopeRules.load(s.corpus_dir / "scope.yaml")
         return AnswerService(self.retriever, composer, refusal, templates, s.prompts_dir, s.top_k, llm, scope)

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.services.ranking import training
     from assistant.services.ranking.intent import IntentModel
     from assistant.services.ranking.model import RankerModel
+    from assistant.services.ranking.refusal import RefusalModel, train_refusal
     from assistant.settings import load_settings
 
     if not args.corpus.is_dir():
@@ -74,6 +75,24 @@ def run(args: argparse.Namespace) -> int:
         f"{time.perf_counter() - started:.0f} 秒 → {path}"
     )
     figures: dict[str, Any] = {"rounds": fitted["rounds"], "importance": fitted["importance"], "splits": {}}
+    refusal_path = path.with_name(path.stem + "-refusal.json")
+    signals = {name: training.refusal_signals(retriever, items) for name, items in splits.items()}
+    figures["refusal"] = train_refusal(
+        training.refusal_signals(retriever, [i for i in blind if i.split == "train"]),
+        signals["blind-dev"],
+        refusal_path,
+    )
+    refusal = RefusalModel(refusal_path)
+    for name, rows in signals.items():
+        oos = [s for s, unanswerable in rows if unanswerable]
+        answerable = [s for s, unanswerable in rows if not unanswerable]
+        figures["refusal"][name] = {
+            "out_of_scope_refused": f"{sum(refusal.refuse(s) for s in oos)}/{len(oos)}",
+            "answerable_refused": round(
+                sum(refusal.refuse(s) for s in answerable) / max(len(answerable), 1), 3
+            ),
+        }
+    _say(f"拒答模型：{figures['refusal']}")
     systems = {
         "bm25": replace(retriever.params, mode="bm25"),
         "dense": replace(retriever.params, mode="dense"),

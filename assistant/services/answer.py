@@ -12,9 +12,10 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from assistant.components.llm import ChatStreamer, LLMError
+from assistant.services.answer_plans import make_plan
 from assistant.services.compose import Citation, ExtractiveComposer, format_source
 from assistant.services.input_limits import check_history, check_question
 from assistant.services.query_analysis import resolve_follow_up
@@ -23,6 +24,12 @@ from assistant.services.scope import ScopeRules
 
 AUDIENCES = ("resident", "staff", "department")
 _CITE = re.compile(r"\[(\d+)\]")
+
+
+class Refusal(Protocol):
+    """Decides from retrieval signals that the sources cannot answer."""
+
+    def refuse(self, signals: Mapping[str, float]) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,10 @@ class AnswerEvent:
     result: AnswerResult | None = None
 
 
+#: Passages retrieved for an answer: a plan picks from them (the guide, the article, the card).
+PLAN_CANDIDATES = 8
+
+
 class AnswerService:
     """Answers questions from the index, cited, for one of three audiences."""
 
@@ -93,7 +104,7 @@ class AnswerService:
         self,
         retriever: HybridRetriever,
         composer: ExtractiveComposer,
-        refusal: RefusalPolicy,
+        refusal: Refusal,
         templates: Mapping[str, str],
         prompts_dir: Path,
         top_k: int = 5,
@@ -141,7 +152,18 @@ class AnswerService:
         history = check_history(history)
         started = time.perf_counter()
         resolved = resolve_follow_up(question, history)
-        retrieval = self.retriever.retrieve(resolved, k=k or self.top_k, filters=filters, audience=audience)
+        retrieval = self.retriever.retrieve(
+            resolved, k=max(k or self.top_k, PLAN_CANDIDATES), filters=filters, audience=audience
+        )
+        plan = make_plan(
+            resolved,
+            audience,
+            retrieval.top_intent,
+            retrieval.items,
+            retrieval.lexical or self.retriever.lexical,
+            self.composer.emergency.danger_words,
+            max_sources=min(k or 3, 3),
+        )
         t_retrieved = time.perf_counter()
         notes: list[str] = []
         if resolved != question:
@@ -149,7 +171,9 @@ class AnswerService:
 
         titles = (title for _, title, _ in self.retriever.documents(retrieval.lexical))
         reason = self.scope.out_of_scope(resolved, titles)
-        if reason or not retrieval.items or self.refusal.refuse(retrieval.signals):
+        # a matched self-rescue guide for someone in danger is never withheld for weak wording
+        weak = self.refusal.refuse(retrieval.signals) and plan.kind != "emergency"
+        if reason or not retrieval.items or weak:
             text = self._refusal_text(reason)
             result = self._result(
                 question, resolved, audience, text, True, [], retrieval, started, t_retrieved, notes, id
@@ -159,11 +183,14 @@ class AnswerService:
             return
 
         assert retrieval.lexical is not None  # set whenever items were found
-        evidence = list(retrieval.items)
-        if retrieval.card is not None and evidence:
-            evidence.insert(1, retrieval.card)  # the plain-language card right after the lead article
         composition = self.composer.compose(
-            resolved, audience, evidence, retrieval.expansions, retrieval.passage_text, retrieval.lexical
+            resolved,
+            audience,
+            plan.evidence,
+            retrieval.expansions,
+            retrieval.passage_text,
+            retrieval.lexical,
+            plan=plan,
         )
         if self.llm is not None:
             yield from self._stream_llm(

@@ -20,6 +20,7 @@ import yaml
 from assistant.components.lexical_index import LexicalIndex
 from assistant.components.tokenizer import ChineseTokenizer
 from assistant.domain import Chunk, ScoredChunk
+from assistant.services.answer_plans import AnswerPlan
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
 _LEADING_LABEL = re.compile(
@@ -27,8 +28,10 @@ _LEADING_LABEL = re.compile(
     r"|\d+[.．、)]\s*|[-*•]\s*)+"
 )
 
-#: How many sentences each audience gets, and how many sources at most.
-_LIMITS = {"resident": (12, 3), "staff": (12, 4), "department": (12, 5)}
+#: How many lines each audience gets, and how many sources at most (three: a reader checks them).
+_LIMITS = {"resident": (16, 3), "staff": (16, 3), "department": (16, 3)}
+#: Lines quoted from one card section: whole sections for plans that read a card as a whole.
+_CARD_LINES, _WHOLE_CARD_LINES = 6, 10
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,10 @@ class EmergencyRule:
 
 @dataclass
 class EmergencyNumbers:
-    """Which emergency number to show first for a resident's question."""
+    """Emergency numbers with their labels, and the words of danger to life (110/119/120 first)."""
 
     rules: list[EmergencyRule] = field(default_factory=list)
+    danger_words: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> EmergencyNumbers:
@@ -53,11 +57,14 @@ class EmergencyNumbers:
             EmergencyRule(str(r["number"]), str(r["label"]), tuple(str(w) for w in r.get("words", [])))
             for r in data.get("rules", [])
         ]
-        return cls(rules)
+        return cls(rules, tuple(str(w) for w in data.get("danger_words", [])))
 
     def for_question(self, question: str) -> list[EmergencyRule]:
         hits = [rule for rule in self.rules if any(w in question for w in rule.words)]
         return hits[:2]
+
+    def label(self, number: str) -> str:
+        return next((rule.label for rule in self.rules if rule.number == number), "")
 
 
 @dataclass
@@ -153,10 +160,16 @@ class ExtractiveComposer:
         expansions: Sequence[str],
         passage_text: Callable[[Chunk], str],
         lexical: LexicalIndex,
+        plan: AnswerPlan | None = None,
     ) -> Composition:
         """Pick sources, then lines: a knowledge card's steps in its own order (they are written
-        to be read as a whole), a regulation's best-matching sentences."""
+        to be read as a whole), a regulation's best-matching sentences. With a ``plan`` its
+        passages are used as given, all of them, in its order."""
         max_lines, max_sources = _LIMITS.get(audience, _LIMITS["staff"])
+        planned = plan is not None and plan.kind != "general"
+        if plan is not None:
+            evidence = plan.evidence
+        card_lines = _WHOLE_CARD_LINES if plan is not None and plan.whole_cards else _CARD_LINES
         weights = self._term_weights(question, expansions, lexical)
         units: list[list[tuple[float, int, str]]] = []  # per evidence rank: (score, position, line)
         for rank, item in enumerate(evidence[:max_sources]):
@@ -175,10 +188,11 @@ class ExtractiveComposer:
                 continue
             top = max(score for score, _, _ in unit)
             # Rank 0 always answers; a further source only when it answers nearly as well.
-            if rank > 0 and (best <= 0 or top < 0.5 * best):
+            if rank > 0 and not planned and (best <= 0 or top < 0.5 * best):
                 continue
             if _is_card(evidence[rank].chunk):
-                picked = [(pos, line) for _, pos, line in unit][:6]
+                limit = 4 if plan is not None and plan.summary_rank == rank else card_lines
+                picked = [(pos, line) for _, pos, line in unit][:limit]
             else:
                 floor = 0.2 * best if best > 0 else 0.0
                 ranked = sorted(unit, key=lambda u: (-u[0], u[1]))
@@ -190,13 +204,17 @@ class ExtractiveComposer:
                     seen.add(key)
                     chosen.append((rank, pos, line))
         used_ranks = sorted({rank for rank, _, _ in chosen})
-        if audience == "resident":
+        if audience == "resident" and not planned:
             # Residents read what to do first: action sections before background ones.
             used_ranks.sort(key=lambda r: (_reading_priority(evidence[r].chunk), r))
             chosen.sort(key=lambda c: (used_ranks.index(c[0]), c[1]))
         number_of = {rank: n for n, rank in enumerate(used_ranks, start=1)}
         citations = [self._citation(number_of[r], evidence[r], passage_text) for r in used_ranks]
-        text = self._render(question, audience, chosen, number_of, citations)
+        numbers = list(plan.numbers) if plan is not None else []
+        summary = (
+            number_of.get(plan.summary_rank) if plan is not None and plan.summary_rank is not None else None
+        )
+        text = self._render(question, audience, chosen, number_of, citations, numbers, summary)
         return Composition(text=text, citations=citations)
 
     # --- scoring -------------------------------------------------------------------------
@@ -237,23 +255,27 @@ class ExtractiveComposer:
         chosen: Sequence[tuple[int, int, str]],
         number_of: dict[int, int],
         citations: Sequence[Citation],
+        numbers: Sequence[str] = (),
+        summary: int | None = None,
     ) -> str:
         lines: list[str] = []
+        if numbers:  # the plan's numbers (the guide's own, or 110/119/120 for danger to life) first
+            shown = "，".join(
+                f"{n}（{self.emergency.label(n)}）" if self.emergency.label(n) else n for n in numbers
+            )
+            lines.append(
+                self.templates.get("resident_emergency", "紧急情况请先拨打：{numbers}").format(numbers=shown)
+            )
         if audience == "resident":
-            rules = self.emergency.for_question(question)
-            if rules:
-                numbers = "，".join(f"{r.number}（{r.label}）" for r in rules)
-                lines.append(
-                    self.templates.get("resident_emergency", "紧急情况请先拨打：{numbers}").format(
-                        numbers=numbers
-                    )
-                )
             lines.append(self.templates.get("resident_intro", "根据知识库中的资料，可以这样做："))
             step = 0
             for index, (rank, _, sentence) in enumerate(chosen):
                 if len(number_of) > 1 and (index == 0 or chosen[index - 1][0] != rank):
                     citation = citations[number_of[rank] - 1]
-                    lines.append(f"\n**{_section_name(citation)}**")
+                    name = _section_name(citation)
+                    if citation.n == summary:
+                        name += self.templates.get("card_summary_label", "（知识卡片：通俗说明）")
+                    lines.append(f"\n**{name}**")
                     step = 0
                 step += 1
                 plain = _BASIS.sub("", display_sentence(sentence)).strip()  # the basis is in [n]
@@ -266,7 +288,10 @@ class ExtractiveComposer:
                 by_rank.setdefault(rank, []).append(display_sentence(sentence))
             for citation in citations:
                 rank = next(r for r, n in number_of.items() if n == citation.n)
-                lines.append(f"\n**{format_source(citation)}** [{citation.n}]")
+                heading = format_source(citation)
+                if citation.n == summary:
+                    heading += self.templates.get("card_summary_label", "（知识卡片：通俗说明）")
+                lines.append(f"\n**{heading}** [{citation.n}]")
                 lines.extend(f"- {s}" for s in by_rank.get(rank, []))
         footer = self.templates.get(f"{audience}_footer")
         if footer:

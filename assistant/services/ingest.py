@@ -40,7 +40,7 @@ Progress = Callable[[int, int, str], None]
 
 #: Version of the loading and chunking output; part of each file's recorded hash so that an
 #: index built by an older pipeline is re-chunked by the next ingest instead of kept as is.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 
 
 class Loader(Protocol):

@@ -202,7 +202,11 @@ class HybridRetriever:
                 expansions=expansions,
                 direct_hit=bool(direct),
                 card=None,
-                signals=self._signals(lex, question, items, bm25, dense_sim, bool(direct)),
+                signals={
+                    **self._signals(lex, question, items, bm25, dense_sim, bool(direct)),
+                    "top_score": items[0].score if items else 0.0,
+                    "p_out_of_scope": intent.get("out_of_scope", 0.0),
+                },
                 lexical=lex,
                 intent=intent,
                 timings_ms={

@@ -111,6 +111,7 @@ class DocumentChunker:
             "page": doc.page_at(offset) or 0,
             "audience": ",".join(meta.audience),
             "hazards": ",".join(meta.hazards),
+            "emergency_numbers": ",".join(meta.emergency_numbers),
             "ordinal": ordinal,
         }
         return Chunk(

@@ -57,6 +57,8 @@ class DocumentMeta:
     version_date: str
     audience: tuple[str, ...]
     hazards: tuple[str, ...]
+    #: Numbers a self-rescue guide declares (front matter ``emergency_numbers``), shown first.
+    emergency_numbers: tuple[str, ...] = ()
 
 
 def infer_document_meta(doc: LoadedDocument) -> DocumentMeta:
@@ -76,6 +78,7 @@ def infer_document_meta(doc: LoadedDocument) -> DocumentMeta:
         version_date=infer_version_date(doc),
         audience=_front_list(fm, "audience"),
         hazards=_front_list(fm, "hazards"),
+        emergency_numbers=_front_list(fm, "emergency_numbers"),
     )
 
 

@@ -56,8 +56,27 @@ def normalise_heading(text: str) -> str:
 
 
 def section_units(lines: list[Line], title: str) -> list[Unit]:
-    """Units of a text split at headings, with the text before the first heading as 引言."""
-    lines = _drop_title_line(lines, title)
+    """Units of a text split at headings, with the text before the first heading as 引言.
+
+    A document with nothing but its title (a one-line notice, a ``# heading`` alone) still
+    gets one unit holding that text: the title line is all it says, so it must be findable.
+    """
+    units = _section_units(_drop_title_line(lines, title))
+    if units:
+        return units
+    texts = [_heading_text(line) for line in lines if line.text]
+    return [Unit(locator=WHOLE_LOCATOR, paragraphs=texts, whole=False)] if texts else []
+
+
+def _heading_text(line: Line) -> Line:
+    """The line without its Markdown heading marks (its text is then plain body text)."""
+    found = MD_HEADING_RE.match(line.text)
+    if not found or not found.group(2).strip():
+        return line
+    return replace(line, text=found.group(2).strip(), offset=line.offset + line.text.index(found.group(2)))
+
+
+def _section_units(lines: list[Line]) -> list[Unit]:
     use_markdown = sum(1 for line in lines if MD_HEADING_RE.match(line.text)) >= 1
 
     def heading_of(text: str) -> tuple[int, str] | None:

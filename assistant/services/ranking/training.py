@@ -137,6 +137,17 @@ def train_intents(items: Sequence[EvalItem], path: Path) -> int:
     return len(labelled)
 
 
+def refusal_signals(
+    retriever: HybridRetriever, items: Sequence[EvalItem]
+) -> list[tuple[dict[str, float], bool]]:
+    """(retrieval signals, unanswerable?) for every question, as the answer service sees them."""
+    params = replace(retriever.params, mode="learned")
+    return [
+        (dict(retriever.retrieve(i.q, k=8, params=params, audience=i.audience).signals), not i.answerable)
+        for i in items
+    ]
+
+
 # --- measuring --------------------------------------------------------------------------
 @dataclass
 class SystemRun:

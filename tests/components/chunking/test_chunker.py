@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.components.chunking import DocumentChunker
 from assistant.domain import chunk_id
 from assistant.settings import Settings
@@ -10,6 +12,7 @@ from tests.components.chunking.conftest import MakeDoc
 METADATA_KEYS = {
     "doc_id", "title", "file", "doc_type", "jurisdiction", "version_date", "locator", "section_path",
     "chapter", "article", "article_no", "part", "page", "audience", "hazards", "ordinal",
+    "emergency_numbers",
 }  # fmt: skip
 INT_KEYS = {"article_no", "part", "page", "ordinal"}
 REGULATION = (
@@ -62,5 +65,24 @@ def test_inner_title_brackets_become_angle_brackets_in_embed_text(
     assert chunks[0].embed_text.startswith("《某市实施〈防洪法〉办法》 第一条\n第一条 甲。")
 
 
-def test_empty_document_gives_no_chunks(settings: Settings, make_doc: MakeDoc) -> None:
-    assert DocumentChunker(settings).chunk(make_doc("empty.md", "# 只有标题\n\n")) == []
+def test_blank_document_gives_no_chunks(settings: Settings, make_doc: MakeDoc) -> None:
+    assert DocumentChunker(settings).chunk(make_doc("blank.md", "\n\n \n")) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("heading.md", "# 只有标题\n\n", "只有标题"),
+        ("notice.txt", "台风来了要关好门窗，远离广告牌。", "台风来了要关好门窗，远离广告牌。"),
+        ("notice.md", "\n台风来了要关好门窗，远离广告牌。\n", "台风来了要关好门窗，远离广告牌。"),
+    ],
+)
+def test_document_that_is_only_its_title_is_indexed_as_that_text(
+    settings: Settings, make_doc: MakeDoc, name: str, text: str, expected: str
+) -> None:
+    doc = make_doc(name, text)
+    chunks = DocumentChunker(settings).chunk(doc)
+    assert [chunk.text for chunk in chunks] == [expected]
+    assert chunks[0].metadata["title"] == expected
+    assert chunks[0].metadata["locator"] == "全文"
+    assert chunks[0].embed_text.endswith(f"\n{expected}")

@@ -1,0 +1,127 @@
+"""Answer plans: what an answer is built from, chosen by the question's intent, not its audience.
+
+Why plans: an answer assembled from whichever chunk matched reads like fragments — the
+"prepare in advance" section of the lift guide for someone trapped in a lift, a resident's
+card for a department's legal question. A person acts on a whole answer of the right kind:
+
+* **emergency** (someone in danger now): the matching guide's emergency numbers first (the
+  guide declares them in front matter), then its 先做什么, 千万不要 and 打给谁 sections in order,
+  whichever section matched. With no guide but words of danger to life (被困, 出不去, 昏迷…),
+  110/119/120 still come first.
+* **article** (obligation, penalty, deadline, responsibility — any audience): the one best
+  article leads; a second article only when it answers another part (the prohibition and its
+  penalty); a card may follow as a plain-language summary, never first.
+* **procedure** (staff): the procedure card's steps, then the article behind them.
+* **policy**: the paper's (or case/strategy card's) section.
+
+Which passage leads is the ranker's decision (it was trained with the question's intent,
+audience and each passage's type as features); measured on the blind dev split, forcing an
+article first for legal intents changed nothing for article-gold questions and lost a fifth
+of the card-gold ones, so a plan never overrides the lead — it chooses what goes with it.
+
+Every line is still a sentence quoted from a cited passage (:mod:`.compose` renders them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.components.lexical_index import LexicalIndex
+from assistant.domain import Chunk, ScoredChunk
+
+CARD_TYPES = frozenset({"guide", "procedure", "responsibility", "case", "weak_point", "strategy"})
+POLICY_TYPES = frozenset({"paper", "case", "strategy", "weak_point"})
+ARTICLE_INTENTS = frozenset({"obligation", "penalty", "deadline", "responsibility"})
+#: The guide sections an emergency answer reads, in this order.
+EMERGENCY_SECTIONS = ("先做什么", "千万不要", "打给谁")
+#: Shown first when someone's life is in danger and no guide matched (the pack's `always` rule).
+GENERAL_NUMBERS = ("110", "119", "120")
+
+
+@dataclass
+class AnswerPlan:
+    """The passages of an answer in reading order, and how to render them."""
+
+    kind: str  # emergency / article / procedure / policy / general
+    evidence: list[ScoredChunk]
+    numbers: list[str] = field(default_factory=list)
+    #: Card sections are quoted whole and in order (emergency guides, procedures).
+    whole_cards: bool = False
+    #: Rank of a card that only summarises the leading article(s) (rendered as such).
+    summary_rank: int | None = None
+
+
+def _type(chunk: Chunk) -> str:
+    return str(chunk.metadata.get("doc_type", "") or "regulation")
+
+
+def _is_liability(chunk: Chunk) -> bool:
+    return "法律责任" in str(chunk.metadata.get("chapter", ""))
+
+
+def in_danger(question: str, danger_words: Sequence[str]) -> bool:
+    return any(word in question for word in danger_words)
+
+
+def guide_sections(lexical: LexicalIndex, guide: Chunk) -> list[Chunk]:
+    """The guide's 先做什么 / 千万不要 / 打给谁 chunks, in that order (all parts of each)."""
+    doc_id = str(guide.metadata.get("doc_id", ""))
+    chunks = sorted(
+        (c for c in lexical.chunks if str(c.metadata.get("doc_id", "")) == doc_id),
+        key=lambda c: int(c.metadata.get("ordinal") or 0),
+    )
+    out: list[Chunk] = []
+    for word in EMERGENCY_SECTIONS:
+        out.extend(c for c in chunks if word in str(c.metadata.get("locator", "")) and c not in out)
+    return out
+
+
+def make_plan(
+    question: str,
+    audience: str,
+    intent: str,
+    items: Sequence[ScoredChunk],
+    lexical: LexicalIndex,
+    danger_words: Sequence[str],
+    max_sources: int = 3,
+) -> AnswerPlan:
+    """Choose the plan and its passages from the ranked ``items`` (best first)."""
+    danger = in_danger(question, danger_words)
+    guides = [i for i in items if _type(i.chunk) == "guide"]
+    if intent == "emergency" or (danger and audience == "resident"):
+        if guides:
+            lead = guides[0]
+            sections = guide_sections(lexical, lead.chunk) or [lead.chunk]
+            numbers = [n for n in str(lead.chunk.metadata.get("emergency_numbers", "")).split(",") if n]
+            evidence = [ScoredChunk(c, lead.score, dict(lead.sources)) for c in sections[:max_sources]]
+            return AnswerPlan("emergency", evidence, numbers or list(GENERAL_NUMBERS), whole_cards=True)
+        if danger:
+            return AnswerPlan("general", list(items[:max_sources]), list(GENERAL_NUMBERS))
+    numbers = list(GENERAL_NUMBERS) if danger else []
+    if not items:
+        return AnswerPlan("general", [], numbers)
+    # The ranker's first passage leads (it weighs intent, audience and document type); the
+    # plan decides what accompanies it.
+    lead = items[0]
+    lead_type = _type(lead.chunk)
+    articles = [i for i in items if _type(i.chunk) == "regulation"]
+    cards = [i for i in items if _type(i.chunk) in CARD_TYPES]
+    if lead_type == "regulation" and (intent in ARTICLE_INTENTS or audience != "resident"):
+        evidence = [lead]
+        for other in articles[1:3]:
+            same_doc = other.chunk.metadata.get("doc_id") == lead.chunk.metadata.get("doc_id")
+            if same_doc and _is_liability(other.chunk) != _is_liability(lead.chunk):
+                evidence.append(other)  # the prohibition and its penalty answer two parts
+                break
+        summary = None
+        if cards and len(evidence) < max_sources:
+            summary = len(evidence)
+            evidence.append(cards[0])
+        return AnswerPlan("article", evidence, numbers, summary_rank=summary)
+    if lead_type == "procedure":
+        return AnswerPlan("procedure", [lead, *articles[:1]], numbers, whole_cards=True)
+    if lead_type in POLICY_TYPES and intent == "policy":
+        policy = [i for i in items if _type(i.chunk) in POLICY_TYPES]
+        return AnswerPlan("policy", policy[:2], numbers)
+    return AnswerPlan("general", list(items[:max_sources]), numbers)

@@ -1,0 +1,91 @@
+"""Answer plans on a real small index of the pack's own cards: whole guides for emergencies
+(the guide's numbers first), the number rule for danger without a guide, the article plan with
+a card only as a summary, and the procedure plan."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from assistant.factory import Assistant, build_assistant
+from assistant.services.answer_plans import GENERAL_NUMBERS, guide_sections, in_danger, make_plan
+from assistant.settings import PROJECT_ROOT, load_settings
+from tests.services.conftest import REGULATION
+
+CARDS = (
+    "guides/elevator-trapped.md",
+    "guides/gas-leak.md",
+    "guides/high-rise-fire.md",
+    "procedures/typhoon-warning.md",
+)
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    root = tmp_path_factory.mktemp("plans")
+    docs = root / "docs"
+    for card in CARDS:
+        (docs / card).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PROJECT_ROOT / "corpus" / card, docs / card)
+    (docs / "上海市社区防灾示例条例.md").write_text(REGULATION, encoding="utf-8")
+    a = build_assistant(load_settings(index_dir=root / "index", data_dir=root / "data"))
+    a.ingest_service.ingest([docs])
+    return a
+
+
+def test_emergency_reads_the_whole_guide_with_its_numbers_first(assistant: Assistant) -> None:
+    result = assistant.answer_service.ask("被困在电梯里了怎么办", audience="resident")
+    assert not result.refused
+    assert "119" in result.answer[:120]
+    sections = [c.locator for c in result.citations]
+    assert len(sections) <= 3 and "先做什么" in sections[0]
+    assert not any("提前准备" in s or "法律规定" in s for s in sections)
+    order = [result.answer.find(word) for word in ("先做什么", "千万不要") if word in result.answer]
+    assert order == sorted(order)
+    assert "警铃" in result.answer  # the first action of the guide
+
+
+def test_guide_numbers_come_from_front_matter(assistant: Assistant) -> None:
+    chunks = [c for c in assistant.retriever.lexical.chunks if c.metadata.get("file") == "gas-leak.md"]
+    assert chunks and all(c.metadata["emergency_numbers"] == "119,120" for c in chunks)
+    sections = guide_sections(assistant.retriever.lexical, chunks[0])
+    assert [s.metadata["locator"].split("：")[-1] for s in sections][:3] == ["先做什么", "千万不要", "打给谁"]
+
+
+def test_danger_to_life_without_a_guide_shows_the_general_numbers() -> None:
+    danger = ("被困", "昏迷", "出不去")
+    assert in_danger("一楼进水了，老母亲腿脚不好出不去", danger)
+    plan = make_plan("老人在家昏迷了", "resident", "obligation", [], None, danger)  # type: ignore[arg-type]
+    assert plan.numbers == list(GENERAL_NUMBERS)
+    plan = make_plan("物业费怎么交", "resident", "obligation", [], None, danger)  # type: ignore[arg-type]
+    assert plan.numbers == []
+
+
+def test_a_legal_question_is_not_given_a_keyword_number(assistant: Assistant) -> None:
+    result = assistant.answer_service.ask("楼道里给电瓶车充电违法吗，会被罚多少", audience="resident")
+    assert not result.refused
+    assert "119" not in result.answer[:60] and "紧急" not in result.answer[:60]
+    assert any("第七条" in c.locator for c in result.citations)
+
+
+def test_article_plan_keeps_a_card_as_summary_only(assistant: Assistant) -> None:
+    result = assistant.answer_service.ask("台风红色预警后居委会应当组织哪些居民转移", audience="department")
+    assert not result.refused and result.citations
+    first = result.citations[0]
+    assert first.chunk is not None and first.chunk.metadata["doc_type"] == "regulation"
+    for citation in result.citations[1:]:
+        if citation.chunk is not None and citation.chunk.metadata["doc_type"] != "regulation":
+            assert "通俗说明" in result.answer
+    assert len(result.citations) <= 3
+
+
+def test_citations_are_at_most_three_and_never_repeat(assistant: Assistant) -> None:
+    for question, audience in (
+        ("家里煤气味很重怎么办", "resident"),
+        ("台风蓝色预警时居委会要做什么", "staff"),
+        ("燃气泄漏时用户应当怎么做", "department"),
+    ):
+        result = assistant.answer_service.ask(question, audience=audience)
+        keys = [(c.file, c.locator) for c in result.citations]
+        assert len(keys) <= 3 and len(keys) == len(set(keys)), question
