@@ -1,8 +1,34 @@
-"""Check a part file of blind-written questions against its targets (used while writing; tests re-check)."""
+"""Check a part file of blind-written questions against its targets (used while writing; tests re-check).
+
+Targets name their passage (title + article, paper section, or card file + section); the text
+is read from ../shared/corpus and corpus/ here, never stored in the project.
+"""
+
 import json
 import re
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.eval.test_blindset import card_section  # noqa: E402
+from tests.eval.test_devset import regulation_articles, seed_sections  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "corpus"
+
+
+def passage_text(target: dict) -> str:
+    """The target passage's text, looked up by reference."""
+    if target["kind"] == "card":
+        return card_section(target) or ""
+    if target["kind"] == "paper":
+        seed = sorted((SHARED / "seed").glob("*.txt"))[0]
+        return seed_sections(seed).get(target["section"], "")
+    for path in (SHARED / "regulations").glob("*.md"):
+        if re.sub(r"\(\d{4}-\d{2}-\d{2}\)$", "", path.stem) == target["title"]:
+            return regulation_articles(path).get(target["article"], "")
+    return ""
 
 INTENTS = {"emergency", "obligation", "penalty", "responsibility", "procedure", "deadline", "policy"}
 AUDIENCES = {"resident", "staff", "department"}
@@ -52,13 +78,17 @@ def main(part: str, targets: str) -> int:
         q = row.get("q", "")
         if not 4 <= len(q) <= 80:
             bad("question length must be 4..80 characters")
-        run = longest_common_run(q, t["text"])
+        text = passage_text(t)
+        if not text:
+            bad("target passage not found in ../shared/corpus or corpus/")
+            continue
+        run = longest_common_run(q, text)
         if run >= 10:
             bad(f"question shares a run of {run} characters with the passage")
         phrase = row.get("phrase", "")
         if not 6 <= len(phrase) <= 20:
             bad("phrase must be 6..20 characters")
-        elif not any(phrase in line for line in t["text"].splitlines()):
+        elif not any(phrase in line for line in text.splitlines()):
             bad("phrase does not occur within one line of the passage")
         gold = row.get("gold") or []
         want = {k: t[k] for k in ("title", "article", "section", "file") if k in t}
