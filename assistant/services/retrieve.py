@@ -188,40 +188,54 @@ class HybridRetriever:
         intent = (
             self.intent_model.predict(question) if self.intent_model and self.intent_model.available() else {}
         )
+        direct = self._direct_lookup(lex, question, mask)
+        card = None
         if learned:
-            direct = self._direct_lookup(lex, question, mask)
             ranked = self._learned_order(
                 lex, question, audience, bm25, bm25_base, dense_rank, dense_sim, mask, direct, intent
             )
             items = self._collapse(lex, ranked, bm25, dense_sim, k)
-            finished = time.perf_counter()
-            return Retrieval(
-                question=question,
-                items=items,
-                query_tokens=base_tokens,
-                expansions=expansions,
-                direct_hit=bool(direct),
-                card=None,
-                signals={
-                    **self._signals(lex, question, items, bm25, dense_sim, bool(direct)),
-                    "top_score": items[0].score if items else 0.0,
-                    "p_out_of_scope": intent.get("out_of_scope", 0.0),
-                },
-                lexical=lex,
-                intent=intent,
-                timings_ms={
-                    "lexical": (t_lex - started) * 1000,
-                    "dense": (t_dense - t_lex) * 1000,
-                    "rank": (finished - t_dense) * 1000,
-                },
-            )
+        else:
+            items, card = self._fused_items(lex, question, p, bm25, dense_rank, dense_sim, mask, direct, k)
+        finished = time.perf_counter()
+        return Retrieval(
+            question=question,
+            items=items,
+            query_tokens=base_tokens,
+            expansions=expansions,
+            direct_hit=bool(direct),
+            card=card,
+            signals={
+                **self._signals(lex, question, items, bm25, dense_sim, bool(direct)),
+                "top_score": items[0].score if items else 0.0,
+                "p_out_of_scope": intent.get("out_of_scope", 0.0),
+            },
+            lexical=lex,
+            intent=intent,
+            timings_ms={
+                "lexical": (t_lex - started) * 1000,
+                "dense": (t_dense - t_lex) * 1000,
+                "rank": (finished - t_dense) * 1000,
+            },
+        )
+
+    def _fused_items(
+        self,
+        lex: LexicalIndex,
+        question: str,
+        p: FusionParams,
+        bm25: np.ndarray,
+        dense_rank: Mapping[int, int],
+        dense_sim: Mapping[int, float],
+        mask: np.ndarray | None,
+        direct: list[int],
+        k: int,
+    ) -> tuple[list[ScoredChunk], ScoredChunk | None]:
+        """The hand-set fusion (used when no trained ranker is installed, and for comparison)."""
         bm25_order = [int(i) for i in np.argsort(-bm25, kind="stable")[: p.candidates] if bm25[i] > 0]
         bm25_rank = {idx: r for r, idx in enumerate(bm25_order)}
-
         fused = _fuse(p, bm25, bm25_rank, dense_rank, dense_sim)
-
         best_card = self._bridge(lex, fused, p, mask)
-        direct = self._direct_lookup(lex, question, mask)
         self._apply_preferences(lex, question, fused, p)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], lex.chunks[kv[0]].id))
         if direct:
@@ -237,24 +251,7 @@ class HybridRetriever:
             card = ScoredChunk(
                 lex.chunks[best_card], fused.get(best_card, 0.0), {"bm25": float(bm25[best_card])}
             )
-        finished = time.perf_counter()
-        signals = self._signals(lex, question, items, bm25, dense_sim, bool(direct))
-        return Retrieval(
-            question=question,
-            items=items,
-            query_tokens=base_tokens,
-            expansions=expansions,
-            direct_hit=bool(direct),
-            card=card,
-            signals=signals,
-            lexical=lex,
-            intent=intent,
-            timings_ms={
-                "lexical": (t_lex - started) * 1000,
-                "dense": (t_dense - t_lex) * 1000,
-                "fuse": (finished - t_dense) * 1000,
-            },
-        )
+        return items, card
 
     def article_text(self, chunk: Chunk, lexical: LexicalIndex | None = None) -> str:
         """The whole article (all parts) a chunk belongs to, for display and sentence selection."""
