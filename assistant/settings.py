@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     pdf_memory_mb: int = Field(
         default=2048, gt=0, description="Address-space limit of the PDF-parsing child process, MiB."
     )
+    docx_max_xml_mb: float = Field(
+        default=200.0,
+        gt=0,
+        description=(
+            "Cap on the uncompressed size of all XML parts of one DOCX together, MiB: checked against the "
+            "sizes the zip declares before inflating and against the bytes actually inflated (zip bombs)."
+        ),
+    )
     ocr_enabled: bool = Field(
         default=True, description="OCR PDF pages without a text layer (rapidocr, offline)."
     )

@@ -4,22 +4,28 @@ One entry point, :class:`DocumentLoader`, so ingest treats every format alike: i
 returns text whose headings are Markdown ``#`` lines, or raises
 :class:`~assistant.domain.DocumentLoadError` with a plain Chinese reason. Nothing else may
 escape for a bad file: a broken upload must fail alone, never stop a batch.
+
+No format is parsed in this process: decoding, HTML, DOCX and PDF parsing all run in the
+sandbox child (:mod:`.sandbox`) under the same memory limit and timeout, so a hostile file
+can cost a failed load, never the app. This module only reads the bytes (for the content
+hash and the size cap) and assembles the result.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.components.loaders.normalize import normalise_text
-from assistant.components.loaders.text_decoding import NotTextError, decode_text
 from assistant.domain import DocumentLoadError, LoadedDocument, PageSpan, sha256_bytes
-from assistant.settings import Settings
+
+if TYPE_CHECKING:  # the sandbox child imports this package: keep its start-up light
+    from assistant.settings import Settings
 
 __all__ = ["SUPPORTED_SUFFIXES", "DocumentLoader"]
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"})
 
+_MIB = 1024 * 1024
 _FORMATS = {
     ".md": "md",
     ".markdown": "md",
@@ -40,11 +46,12 @@ _CONVERT_HINTS = {
     ".pptx": "请另存为 PDF",
     ".odt": "请另存为 .docx 或 PDF",
 }
-_ENCODING_NAMES = {"gb18030": "GB18030/GBK", "utf-16": "UTF-16", "utf-32": "UTF-32"}
+# Members of a DOCX together may declare at most this many times the file cap (media included).
+_MAX_DOCX_INFLATION = 20
 
 
 class DocumentLoader:
-    """Loads one file at a time; heavy work (PDF parsing, OCR) runs in a limited child process."""
+    """Loads one file at a time; every parser runs in a limited child process."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -67,9 +74,11 @@ class DocumentLoader:
         if suffix not in SUPPORTED_SUFFIXES:
             raise DocumentLoadError(path, _unsupported_reason(suffix))
         data = self._read_bytes(path)
-        if not data.strip():
+        if not data or data.isspace():  # (no stripped copy of a 50 MB file)
             raise DocumentLoadError(path, "文件为空")
         source_format = _FORMATS[suffix]
+
+        from assistant.components.loaders.sandbox import run_in_sandbox
 
         front_matter: dict[str, Any] = {}
         pages: list[PageSpan] = []
@@ -79,26 +88,17 @@ class DocumentLoader:
 
             text, pages, notes = load_pdf(path, data, self._settings)
         elif source_format == "docx":
-            from assistant.components.loaders.docx_text import docx_to_text
-
-            text = normalise_text(docx_to_text(path, self._max_bytes()))
+            options = {
+                "max_xml_bytes": int(self._settings.docx_max_xml_mb * _MIB),
+                "max_inflated_bytes": _MAX_DOCX_INFLATION * self._max_bytes(),
+                "max_text_bytes": self._max_bytes(),
+            }
+            text = str(run_in_sandbox("docx", path, self._settings, options)["text"])
         else:
-            text, encoding_note = _decode(path, data)
-            notes.extend(encoding_note)
-            if source_format == "html":
-                from assistant.components.loaders.html_text import html_to_text
-
-                text, title = html_to_text(text)
-                text = normalise_text(text)
-                if title:
-                    front_matter["title"] = title
-            else:
-                text = normalise_text(text)
-                if source_format == "md":
-                    from assistant.components.loaders.markdown_text import split_front_matter
-
-                    front_matter, text, md_notes = split_front_matter(text)
-                    notes.extend(md_notes)
+            result = run_in_sandbox(source_format, path, self._settings)
+            text = str(result["text"])
+            front_matter = dict(result.get("front_matter") or {})
+            notes.extend(str(note) for note in result.get("notes", []))
 
         if not text.strip():
             raise DocumentLoadError(path, "文件为空")
@@ -113,7 +113,7 @@ class DocumentLoader:
         )
 
     def _max_bytes(self) -> int:
-        return int(self._settings.max_file_mb * 1024 * 1024)
+        return int(self._settings.max_file_mb * _MIB)
 
     def _read_bytes(self, path: Path) -> bytes:
         try:
@@ -134,14 +134,3 @@ def _unsupported_reason(suffix: str) -> str:
         return "没有文件扩展名，无法判断文件类型（支持 .md .txt .pdf .docx .html）"
     hint = _CONVERT_HINTS.get(suffix, "支持 .md .txt .pdf .docx .html")
     return f"不支持的文件类型 {suffix}（{hint}）"
-
-
-def _decode(path: Path, data: bytes) -> tuple[str, list[str]]:
-    try:
-        text, encoding = decode_text(data)
-    except NotTextError as exc:
-        raise DocumentLoadError(path, str(exc)) from exc
-    name = _ENCODING_NAMES.get(encoding.lower())
-    if name is None and encoding.lower() not in ("utf-8", "utf-8-sig", "utf_8", "ascii"):
-        name = encoding
-    return text, [f"文本编码为 {name}，已转换为 UTF-8"] if name else []

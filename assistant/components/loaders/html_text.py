@@ -27,6 +27,8 @@ _BLOCKS = frozenset(
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _CELLS = frozenset({"td", "th"})
 _WHITESPACE = re.compile(r"[ \t\r\n\f\u00a0]+")
+# A <title> longer than this is not a title (or was never closed).
+_MAX_TITLE_CHARS = 500
 
 
 class _TextExtractor(HTMLParser):
@@ -35,7 +37,8 @@ class _TextExtractor(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.lines: list[str] = []
-        self.title = ""
+        self._title: list[str] = []
+        self._title_chars = 0
         self._current: list[str] = []
         self._skip_depth = 0
         self._pre_depth = 0
@@ -85,8 +88,10 @@ class _TextExtractor(HTMLParser):
             self._break()
 
     def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
+        if self._in_title and self._title_chars < _MAX_TITLE_CHARS:
+            # an unclosed <title> would otherwise swallow the page, one quadratic += at a time
+            self._title.append(data)
+            self._title_chars += len(data)
         if self._skip_depth:
             return
         if self._pre_depth:
@@ -110,6 +115,10 @@ class _TextExtractor(HTMLParser):
 
     def finish(self) -> None:
         self._break()
+
+    @property
+    def title(self) -> str:
+        return "".join(self._title)[:_MAX_TITLE_CHARS]
 
 
 def _collapse(raw: str) -> str:

@@ -1,25 +1,23 @@
-"""Parent side of PDF loading: run :mod:`pdf_worker` in a child process under limits.
+"""Parent side of PDF loading: the text layer, then OCR of image-only pages, both sandboxed.
 
-The child gets an address-space limit (``pdf_memory_mb``) and a wall-clock timeout
-(``pdf_timeout_s`` for the text layer, ``ocr_timeout_s`` for OCR of image-only pages); on
-timeout it is killed. A subprocess running ``python -m`` (rather than multiprocessing) keeps
-the parent free of fork/spawn pitfalls in Gradio or pytest and makes killing trivial.
+The jobs (:mod:`pdf_worker`) run in the sandbox child (:mod:`sandbox`) with the memory limit
+``pdf_memory_mb`` and a wall-clock timeout: ``pdf_timeout_s`` for the text layer,
+``ocr_timeout_s`` for OCR. Here the pages are stitched back into one text.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.components.loaders.pdf_layout import rebuild_text
 from assistant.components.loaders.pdf_worker import MIN_PAGE_CHARS
+from assistant.components.loaders.sandbox import run_in_sandbox
 from assistant.domain import DocumentLoadError, PageSpan
-from assistant.settings import PROJECT_ROOT, Settings
 
-_WORKER = "assistant.components.loaders.pdf_worker"
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
 _PDF_MAGIC = b"%PDF-"
 
 
@@ -28,19 +26,20 @@ def load_pdf(path: Path, data: bytes, settings: Settings) -> tuple[str, list[Pag
     if _PDF_MAGIC not in data[:1024]:
         raise DocumentLoadError(path, "PDF 文件损坏：缺少 PDF 文件头，可能不是 PDF 文件")
 
-    result = _run_worker(path, settings, ["text"], settings.pdf_timeout_s, "PDF 解析超时")
+    result = run_in_sandbox("pdf-text", path, settings, {"max_pages": settings.max_pdf_pages})
     page_texts: list[str] = list(result["pages"])
     notes: list[str] = list(result.get("notes", []))
     pages = [text.split("\n") for text in page_texts]
 
     blank = [number for number, text in enumerate(page_texts, start=1) if _visible(text) < MIN_PAGE_CHARS]
     if blank and settings.ocr_enabled:
-        ocr = _run_worker(
+        ocr = run_in_sandbox(
+            "pdf-ocr",
             path,
             settings,
-            ["ocr", "--pages", ",".join(map(str, blank))],
-            settings.ocr_timeout_s,
-            "扫描件 OCR 超时",
+            {"max_pages": settings.max_pdf_pages, "pages": blank},
+            timeout_s=settings.ocr_timeout_s,
+            timeout_reason=f"扫描件 OCR 超时（{settings.ocr_timeout_s:g} 秒）",
         )
         notes.extend(ocr.get("notes", []))
         recognised: list[int] = []
@@ -65,44 +64,6 @@ def load_pdf(path: Path, data: bytes, settings: Settings) -> tuple[str, list[Pag
             raise DocumentLoadError(path, "扫描件 OCR 未识别出文字")
         raise DocumentLoadError(path, "PDF 没有文字层（疑似扫描件），未开启 OCR，无法读取")
     return text, spans, notes
-
-
-def _run_worker(path: Path, settings: Settings, args: list[str], timeout: float, what: str) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        "-m",
-        _WORKER,
-        args[0],
-        str(path.resolve()),
-        "--max-pages",
-        str(settings.max_pdf_pages),
-        "--memory-mb",
-        str(settings.pdf_memory_mb),
-        *args[1:],
-    ]
-    # cwd=PROJECT_ROOT makes ``-m`` find the package even when it is not installed.
-    with subprocess.Popen(
-        command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    ) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise DocumentLoadError(path, f"{what}（{timeout:g} 秒）") from None
-    try:
-        result: dict[str, Any] = json.loads(stdout.decode("utf-8") or "null") or {}
-    except ValueError:
-        result = {}
-    if result.get("ok"):
-        return result
-    if result.get("reason"):
-        raise DocumentLoadError(path, str(result["reason"]))
-    if process.returncode < 0 or b"MemoryError" in stderr:
-        reason = f"PDF 解析进程异常终止（可能超过内存上限 {settings.pdf_memory_mb} MB）"
-        raise DocumentLoadError(path, reason)
-    detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["无输出"]
-    raise DocumentLoadError(path, f"PDF 解析失败：{detail[0][:160]}")
 
 
 def _visible(text: str) -> int:

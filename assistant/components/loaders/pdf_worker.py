@@ -1,23 +1,18 @@
-"""Child-process side of PDF loading: ``python -m assistant.components.loaders.pdf_worker``.
+"""PDF parsing jobs, run only inside the sandbox child (:mod:`~assistant.components.loaders.worker`).
 
 PDF parsers can loop forever or balloon in memory on hostile or broken files, and OCR is
-heavy. Running them in a child with an address-space limit lets the parent kill it on a
-wall-clock timeout and turn any crash into a clear per-file failure instead of taking the
-app or the ingest batch down. The child prints one JSON object on stdout:
+heavy; the sandbox gives them an address-space limit and a wall-clock timeout. Results:
 
-* ``text`` mode: ``{"ok": true, "pages": [page text, …], "notes": […]}``
-* ``ocr`` mode: ``{"ok": true, "lines": {"<page>": [line, …]}, "notes": […]}``
-* on failure: ``{"ok": false, "reason": "<plain Chinese reason>"}``
+* ``pdf-text``: ``{"ok": true, "pages": [page text, …], "notes": […]}``
+* ``pdf-ocr``: ``{"ok": true, "lines": {"<page>": [line, …]}, "notes": […]}``
+* a known bad file raises :class:`ParseFailure` with the reason users read.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import json
-import resource
-import sys
 from typing import Any
+
+from assistant.components.loaders.sandbox import ParseFailure
 
 # Pages with fewer visible characters than this count as "no text layer" (scans).
 MIN_PAGE_CHARS = 5
@@ -26,14 +21,8 @@ _MIN_IMAGE_SIDE = 64
 _MAX_OCR_SIDE = 4000
 
 
-def _limit_memory(memory_mb: int) -> None:
-    limit = memory_mb * 1024 * 1024
-    with contextlib.suppress(ValueError, OSError):  # a lower hard limit may already apply
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def _open(path: str, max_pages: int) -> Any:
-    """Open and decrypt the PDF, enforcing the page cap; raise _Failure with a reason."""
+    """Open and decrypt the PDF, enforcing the page cap; raise ParseFailure with a reason."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
@@ -43,22 +32,22 @@ def _open(path: str, max_pages: int) -> Any:
             try:
                 decrypted = reader.decrypt("")
             except (DependencyError, FileNotDecryptedError, NotImplementedError) as exc:
-                raise _Failure("PDF 已加密，无法读取") from exc
+                raise ParseFailure("PDF 已加密，无法读取") from exc
             if not decrypted:
-                raise _Failure("PDF 已加密，无法读取")
+                raise ParseFailure("PDF 已加密，无法读取")
         count = len(reader.pages)
-    except _Failure:
+    except ParseFailure:
         raise
     except FileNotDecryptedError as exc:
-        raise _Failure("PDF 已加密，无法读取") from exc
+        raise ParseFailure("PDF 已加密，无法读取") from exc
     except MemoryError:
         raise
     except Exception as exc:
-        raise _Failure(corrupt_reason(exc)) from exc
+        raise ParseFailure(corrupt_reason(exc)) from exc
     if count == 0:
-        raise _Failure("PDF 文件损坏：没有任何页面")
+        raise ParseFailure("PDF 文件损坏：没有任何页面")
     if count > max_pages:
-        raise _Failure(f"PDF 页数 {count} 超过上限 {max_pages}")
+        raise ParseFailure(f"PDF 页数 {count} 超过上限 {max_pages}")
     return reader
 
 
@@ -86,7 +75,7 @@ def extract_text_pages(path: str, max_pages: int) -> dict[str, Any]:
             failed.append(number)
     notes = [f"第{number}页内容损坏，未能读取" for number in failed]
     if failed and len(failed) == len(pages):
-        raise _Failure("PDF 文件损坏：所有页面都无法读取")
+        raise ParseFailure("PDF 文件损坏：所有页面都无法读取")
     return {"ok": True, "pages": pages, "notes": notes}
 
 
@@ -128,37 +117,3 @@ def ocr_pages(path: str, max_pages: int, page_numbers: list[int]) -> dict[str, A
             page_lines.extend(boxes_to_lines(result))
         lines[str(number)] = page_lines
     return {"ok": True, "lines": lines, "notes": notes}
-
-
-class _Failure(Exception):
-    """A known failure whose message is the user-facing reason."""
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=("text", "ocr"))
-    parser.add_argument("path")
-    parser.add_argument("--max-pages", type=int, required=True)
-    parser.add_argument("--memory-mb", type=int, required=True)
-    parser.add_argument("--pages", default="", help="comma-separated 1-based pages (ocr mode)")
-    args = parser.parse_args(argv)
-    _limit_memory(args.memory_mb)
-    try:
-        if args.mode == "text":
-            result = extract_text_pages(args.path, args.max_pages)
-        else:
-            numbers = [int(part) for part in args.pages.split(",") if part.strip()]
-            result = ocr_pages(args.path, args.max_pages, numbers)
-    except _Failure as exc:
-        result = {"ok": False, "reason": str(exc)}
-    except MemoryError:
-        result = {"ok": False, "reason": f"PDF 解析所需内存超过上限 {args.memory_mb} MB"}
-    except RecursionError:
-        result = {"ok": False, "reason": "PDF 文件损坏：对象结构嵌套过深"}
-    sys.stdout.write(json.dumps(result))
-    sys.stdout.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
