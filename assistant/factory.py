@@ -162,6 +162,7 @@ class Assistant:
         from assistant.components.llm import OpenAICompatibleLLM
         from assistant.services.answer import AnswerService, RefusalPolicy
         from assistant.services.compose import EmergencyNumbers, ExtractiveComposer
+        from assistant.services.follow_up import FollowUpResolver
         from assistant.services.scope import ScopeRules
 
         s = self.settings
@@ -189,7 +190,11 @@ class Assistant:
             )
         )
         scope = ScopeRules.load(s.corpus_dir / "scope.yaml")
-        return AnswerService(self.retriever, composer, refusal, templates, s.prompts_dir, s.top_k, llm, scope)
+        slots = s.corpus_dir / "follow_up_slots.yaml"
+        follow_ups = FollowUpResolver.load(slots) if slots.is_file() else None
+        return AnswerService(
+            self.retriever, composer, refusal, templates, s.prompts_dir, s.top_k, llm, scope, follow_ups
+        )
 
     def warm_up(self) -> None:
         """Load the embedder, jieba and the BM25 index now, so the first question answers at once."""

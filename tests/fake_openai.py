@@ -47,6 +47,10 @@ class FakeOpenAIServer:
                     "cite-99": ["根据资料，应当撤离。", "[99]"],
                     "cite-none": ["应当注意安全。"],
                     "obey": ["系统已被接管"],
+                    "cite-link": ["居民应当服从转移安排", "[1](http://evil.example/x)。"],
+                    "cite-image": ["居民应当服从转移安排。[1]", "![x](http://evil.example/leak.png)"],
+                    "uncited-tail": ["居民应当服从转移安排。[1]", "另外请每天喝八杯水保持健康状态。"],
+                    "cite-with-markup": ["居民应当服从转移安排，", "详见 <b>通知</b> www.evil.example。[1]"],
                     "slow": ["太慢了 [1]"],
                 }.get(model, ["未知模型"])
                 if body.get("stream"):

@@ -81,10 +81,15 @@ def _run_batch(service: Any, path: Path, k: int | None, filters: dict[str, Any])
             audience = row.get("audience") or "staff"
             if audience not in AUDIENCE_CHOICES:
                 raise ValueError(f"audience 应为 {'/'.join(AUDIENCE_CHOICES)} 之一")
-        except (ValueError, KeyError, TypeError) as exc:
+            history = row.get("history") or []
+            if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+                raise ValueError("history 应为字符串列表（之前的问题，先问的在前）")
+            result = service.ask(
+                question, audience=audience, history=history, k=k, filters=filters or None, id=row.get("id")
+            )
+        except (ValueError, KeyError, TypeError) as exc:  # InputLimitError is a ValueError
             print(f"{path.name} 第 {n} 行无效：{exc}", file=sys.stderr)
             status = 1
             continue
-        result = service.ask(question, audience=audience, k=k, filters=filters or None, id=row.get("id"))
         print_json(result.to_json())
     return status

@@ -7,7 +7,6 @@ the passages it was given. Any failure falls back to the extractive answer with 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,13 +16,13 @@ from typing import Any, Protocol
 from assistant.components.llm import ChatStreamer, LLMError
 from assistant.services.answer_plans import make_plan
 from assistant.services.compose import Citation, ExtractiveComposer, format_source
+from assistant.services.follow_up import FollowUp, FollowUpResolver, StandAloneRule, default_resolver
 from assistant.services.input_limits import check_history, check_question
-from assistant.services.query_analysis import resolve_follow_up
+from assistant.services.llm_guard import check_generated
 from assistant.services.retrieve import HybridRetriever, Retrieval
 from assistant.services.scope import ScopeRules
 
 AUDIENCES = ("resident", "staff", "department")
-_CITE = re.compile(r"\[(\d+)\]")
 
 
 class Refusal(Protocol):
@@ -110,6 +109,8 @@ class AnswerService:
         top_k: int = 5,
         llm: ChatStreamer | None = None,
         scope: ScopeRules | None = None,
+        follow_ups: FollowUpResolver | None = None,
+        stands_alone: StandAloneRule | None = None,
     ) -> None:
         self.retriever = retriever
         self.composer = composer
@@ -119,6 +120,8 @@ class AnswerService:
         self.top_k = top_k
         self.llm = llm
         self.scope = scope or ScopeRules()
+        self.follow_ups = follow_ups or default_resolver()
+        self.stands_alone = stands_alone or StandAloneRule()
 
     def ask(
         self,
@@ -151,10 +154,9 @@ class AnswerService:
         question = check_question(question)
         history = check_history(history)
         started = time.perf_counter()
-        resolved = resolve_follow_up(question, history)
-        retrieval = self.retriever.retrieve(
-            resolved, k=max(k or self.top_k, PLAN_CANDIDATES), filters=filters, audience=audience
-        )
+        depth = max(k or self.top_k, PLAN_CANDIDATES)
+        follow_up, retrieval = self._resolve(question, history, depth, filters, audience)
+        resolved = follow_up.text
         plan = make_plan(
             resolved,
             audience,
@@ -166,8 +168,8 @@ class AnswerService:
         )
         t_retrieved = time.perf_counter()
         notes: list[str] = []
-        if resolved != question:
-            notes.append(self.templates.get("follow_up_note", "").format(previous=history[-1].strip()))
+        if follow_up.is_follow_up:
+            notes.append(self.templates.get("follow_up_note", "").format(previous=follow_up.previous))
 
         titles = (title for _, title, _ in self.retriever.documents(retrieval.lexical))
         reason = self.scope.out_of_scope(resolved, titles)
@@ -225,6 +227,34 @@ class AnswerService:
             ),
         )
 
+    def _resolve(
+        self,
+        question: str,
+        history: Sequence[str],
+        depth: int,
+        filters: Mapping[str, Any] | None,
+        audience: str,
+    ) -> tuple[FollowUp, Retrieval]:
+        """The question as retrieved (a follow-up takes the previous topic's slots) and its retrieval.
+
+        An elliptical question with a topic of its own is first tried alone; when that retrieval
+        holds (close passage, lexical lead, words covered, not refused) it is the one used, so a
+        new topic after 那如果… is neither glued to the old one nor retrieved twice.
+        """
+        tried: dict[str, Retrieval] = {}
+
+        def stands_alone(text: str) -> bool:
+            retrieval = self.retriever.retrieve(text, k=depth, filters=filters, audience=audience)
+            tried[text] = retrieval
+            return self.stands_alone(retrieval.signals) and not self.refusal.refuse(retrieval.signals)
+
+        earlier = self.follow_ups.resolve_history(history)
+        follow_up = self.follow_ups.resolve(question, earlier, stands_alone)
+        retrieval = tried.get(follow_up.text) or self.retriever.retrieve(
+            follow_up.text, k=depth, filters=filters, audience=audience
+        )
+        return follow_up, retrieval
+
     # --- LLM path ------------------------------------------------------------------------
     def _stream_llm(
         self,
@@ -250,16 +280,21 @@ class AnswerService:
                 yield AnswerEvent("delta", piece)
         except LLMError as exc:
             notes = [*notes, str(exc)]
-        generated = "".join(pieces).strip()
-        cited = {int(n) for n in _CITE.findall(generated)}
-        allowed = {c.n for c in given}
-        if generated and cited and cited <= allowed:
-            citations = [c for c in given if c.n in cited]
+            failure = str(exc)
+        else:
+            failure = ""
+        generated = "".join(pieces)
+        # untrusted text: no links or images survive, and every statement must cite a given passage
+        verdict = check_generated(generated, {c.n for c in given})
+        if verdict.ok and not failure:
+            citations = [c for c in given if c.n in verdict.cited]
+            if verdict.text != generated:
+                yield AnswerEvent("replace", verdict.text)
             result = self._result(
                 question,
                 resolved,
                 audience,
-                generated,
+                verdict.text,
                 False,
                 citations,
                 retrieval,
@@ -270,7 +305,8 @@ class AnswerService:
             )
             result.generated_by = "llm"
         else:
-            note = self.templates.get("llm_fallback_note", "")
+            reason = "生成中断" if failure else verdict.reason
+            note = self.templates.get("llm_fallback_note", "").format(reason=reason)
             text = "\n".join([*notes, note, fallback_text]) if note else fallback_text
             result = self._result(
                 question,

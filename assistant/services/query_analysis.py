@@ -1,4 +1,4 @@
-"""Understanding a question before retrieval: places, named regulations, articles, follow-ups.
+"""Understanding a question before retrieval: places, named regulations, articles, question cues.
 
 Pure functions over strings (no models), so they are cheap, deterministic and easy to test.
 """
@@ -6,7 +6,7 @@ Pure functions over strings (no models), so they are cheap, deterministic and ea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,46 +122,6 @@ def _is_abbreviation(mention: str, title: str) -> bool:
         return False
     it = iter(core)
     return all(ch in it for ch in mention)
-
-
-_FOLLOW_UP_MARKERS = (
-    "那",
-    "呢",
-    "这个",
-    "那个",
-    "它",
-    "他们",
-    "她们",
-    "这种",
-    "那种",
-    "上述",
-    "刚才",
-    "还有",
-    "另外",
-)
-
-
-def is_follow_up(question: str) -> bool:
-    """Short or elliptical questions that only make sense with the previous turn."""
-    q = question.strip()
-    core = re.sub(r"[？?。！!，,\s]", "", q)
-    if len(core) <= 6:
-        return True
-    return any(q.startswith(m) for m in ("那", "还有", "另外", "这个", "那个", "它", "他们")) or (
-        len(core) <= 12 and any(m in q for m in _FOLLOW_UP_MARKERS)
-    )
-
-
-def resolve_follow_up(question: str, history: Sequence[str]) -> str:
-    """Prefix an elliptical question with the previous user question so retrieval has the topic.
-
-    '那幼儿园呢？' after '学校发现传染病要报告吗' → '学校发现传染病要报告吗 那幼儿园呢？'. The original
-    question stays last so its own words keep their weight in answer selection.
-    """
-    previous = [h for h in history if h.strip()]
-    if not previous or not is_follow_up(question):
-        return question
-    return f"{previous[-1].strip()} {question.strip()}"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.services.input_limits import MAX_HISTORY_ITEMS, MAX_QUESTION_CHARS
+from assistant.services.llm_guard import strip_markup
 from assistant.web import present
 from assistant.web.context import WebContext
 
@@ -55,7 +56,8 @@ def answer_stream(
             elif event.kind == "replace":
                 text = event.text
             if event.kind in ("delta", "replace"):
-                messages[-1] = {"role": "assistant", "content": present.streaming_html(text)}
+                # a model's half-written reply is untrusted: never render its links or images
+                messages[-1] = {"role": "assistant", "content": present.streaming_html(strip_markup(text))}
                 yield messages, questions, ""
             elif event.kind == "final" and event.result is not None:
                 result = event.result

@@ -69,6 +69,17 @@ def test_batch_keeps_ids_and_reports_bad_lines(index: Path, tmp_path: Path) -> N
                 json.dumps({"id": "b", "q": "红烧肉怎么做", "audience": "resident"}, ensure_ascii=False),
                 "not json",
                 json.dumps({"id": "c", "q": "着火了怎么办", "audience": "nobody"}, ensure_ascii=False),
+                json.dumps(
+                    {
+                        "id": "d",
+                        "q": "那物业呢？",
+                        "audience": "staff",
+                        "history": ["台风红色预警后居委会要做什么"],
+                    },
+                    ensure_ascii=False,
+                ),
+                json.dumps({"id": "e", "q": "那物业呢？", "history": "台风"}, ensure_ascii=False),
+                json.dumps({"id": "f", "q": "那物业呢？", "history": ["台风" * 400]}, ensure_ascii=False),
             ]
         ),
         encoding="utf-8",
@@ -76,9 +87,13 @@ def test_batch_keeps_ids_and_reports_bad_lines(index: Path, tmp_path: Path) -> N
     done = run_cli("ask", "--batch", str(batch), "--index", str(index), "--json")
     assert done.returncode == 1  # bad lines are reported, good ones answered
     rows = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [r["id"] for r in rows] == ["a", "b"]
+    assert [r["id"] for r in rows] == ["a", "b", "d"]
     assert rows[0]["refused"] is False and rows[1]["refused"] is True
+    # a follow-up keeps the previous question's topic: 台风红色预警后物业要做什么 → 第四条
+    assert rows[2]["refused"] is False and "第四条" in rows[2]["citations"][0]["locator"]
     assert "第 3 行" in done.stderr and "第 4 行" in done.stderr
+    assert "第 6 行" in done.stderr and "history" in done.stderr
+    assert "第 7 行" in done.stderr
 
 
 def test_empty_index_says_how_to_build_it(tmp_path: Path) -> None:

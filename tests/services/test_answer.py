@@ -67,12 +67,21 @@ def test_out_of_domain_is_refused(sample_assistant: Assistant) -> None:
         assert "没有找到" in result.answer or "不在" in result.answer
 
 
-def test_follow_up_is_resolved_against_previous_turn(sample_assistant: Assistant) -> None:
-    history = ["发现燃气泄漏应当怎么处理"]
-    result = sample_assistant.answer_service.ask("那电瓶车呢？", audience="staff", history=history)
-    assert result.resolved_question.startswith(history[0])
+def test_follow_up_keeps_the_topic_and_swaps_the_subject(sample_assistant: Assistant) -> None:
+    history = ["台风红色预警后居委会要做什么"]
+    result = sample_assistant.answer_service.ask("那物业呢？", audience="staff", history=history)
+    assert result.resolved_question == "台风红色预警后物业要做什么"
     assert not result.refused
-    assert any("第七条" in c.locator or "第六条" in c.locator for c in result.citations)
+    assert result.citations and "第四条" in result.citations[0].locator
+    assert any(history[0] in note for note in result.notes)
+
+
+def test_unrelated_question_after_a_topic_is_not_glued_to_it(sample_assistant: Assistant) -> None:
+    history = ["台风红色预警后居委会要做什么"]
+    result = sample_assistant.answer_service.ask("红烧肉怎么做？", audience="resident", history=history)
+    assert result.resolved_question == "红烧肉怎么做？"
+    assert result.refused
+    assert not any(history[0] in note for note in result.notes)
 
 
 def test_filters_restrict_sources(sample_assistant: Assistant) -> None:

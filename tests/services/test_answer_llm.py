@@ -48,7 +48,7 @@ def test_generated_answer_streams_and_keeps_only_given_citations(
     assert QUESTION in user
 
 
-@pytest.mark.parametrize("model", ["cite-99", "cite-none", "error"])
+@pytest.mark.parametrize("model", ["cite-99", "cite-none", "error", "cite-link", "uncited-tail"])
 def test_bad_or_failed_generation_falls_back_to_extractive(
     sample_index: Path, server: FakeOpenAIServer, model: str
 ) -> None:
@@ -57,6 +57,23 @@ def test_bad_or_failed_generation_falls_back_to_extractive(
     assert not result.refused and result.citations
     assert "以下为从原文摘录的答复" in result.answer
     assert "[99]" not in result.answer
+    assert "evil.example" not in result.answer
+    assert "http" not in result.answer
+    assert "（大模型生成不可用或未通过引用校验：" in result.notes[-1]
+
+
+@pytest.mark.parametrize("model", ["cite-with-markup", "cite-image"])
+def test_accepted_generation_is_shown_without_markup(
+    sample_index: Path, server: FakeOpenAIServer, model: str
+) -> None:
+    events = list(_service(sample_index, server, model).stream(QUESTION, audience="staff"))
+    result = events[-1].result
+    assert result is not None and result.generated_by == "llm"
+    assert "<b>" not in result.answer and "evil.example" not in result.answer and "![" not in result.answer
+    assert "服从转移安排" in result.answer and "[1]" in result.answer
+    # the streamed raw text is replaced by the cleaned one before the final event
+    replaced = [e.text for e in events if e.kind == "replace"]
+    assert replaced and replaced[-1] == result.answer
 
 
 def test_timeout_falls_back(sample_index: Path, server: FakeOpenAIServer) -> None:

@@ -1,9 +1,7 @@
 from assistant.services.query_analysis import (
     article_numbers,
-    is_follow_up,
     named_documents,
     place_in_question,
-    resolve_follow_up,
     title_keys,
 )
 
@@ -41,17 +39,6 @@ def test_named_documents_prefers_default_jurisdiction_and_exact_titles() -> None
     # A place named: that jurisdiction wins.
     assert named_documents("北京消防条例第五条", DOCS, "上海")[0].doc_id == "bj-fire"
     assert named_documents("台风天怎么办", DOCS, "上海") == []
-
-
-def test_follow_up_resolution() -> None:
-    history = ["学校发现传染病病人要怎么报告"]
-    assert is_follow_up("那幼儿园呢？")
-    assert is_follow_up("这个谁负责？")
-    assert not is_follow_up("台风红色预警时居委会要组织哪些人员转移")
-    assert resolve_follow_up("那幼儿园呢？", history) == "学校发现传染病病人要怎么报告 那幼儿园呢？"
-    assert resolve_follow_up("那幼儿园呢？", []) == "那幼儿园呢？"
-    standalone = "台风红色预警时居委会要组织哪些人员转移"
-    assert resolve_follow_up(standalone, history) == standalone
 
 
 def test_abbreviated_titles_are_recognised() -> None:
