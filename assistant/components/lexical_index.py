@@ -38,6 +38,7 @@ class LexicalIndex:
         self._vocab: dict[str, int] = {}
         self._by_id: dict[str, int] = {}
         self._by_article: dict[tuple[str, int], list[int]] = {}
+        self._by_doc: dict[str, list[int]] = {}
         self._meta_values: dict[str, np.ndarray] = {}
 
     # --- building and persistence -----------------------------------------------------
@@ -98,6 +99,10 @@ class LexicalIndex:
             if no:
                 by_article[(str(c.metadata.get("doc_id", "")), no)].append(i)
         self._by_article = dict(by_article)
+        by_doc: dict[str, list[int]] = defaultdict(list)
+        for i, c in enumerate(chunks):
+            by_doc[str(c.metadata.get("doc_id", ""))].append(i)
+        self._by_doc = {d: sorted(ix, key=lambda i: _ordinal(chunks[i])) for d, ix in by_doc.items()}
         self._meta_values = {}
 
     # --- lookups ---------------------------------------------------------------------
@@ -110,6 +115,10 @@ class LexicalIndex:
     def article(self, doc_id: str, article_no: int) -> list[int]:
         """Indices of every part of one article, in order."""
         return self._by_article.get((doc_id, article_no), [])
+
+    def document(self, doc_id: str) -> list[int]:
+        """Indices of every chunk of one document, in reading order (a guide's sections, a card's)."""
+        return self._by_doc.get(doc_id, [])
 
     def known_tokens(self, tokens: Sequence[str]) -> list[str]:
         return [t for t in tokens if t in self._vocab]

@@ -165,6 +165,7 @@ class AnswerService:
             retrieval.lexical or self.retriever.lexical,
             self.composer.emergency.danger_words,
             max_sources=min(k or 3, 3),
+            slots=self.follow_ups.vocabulary,
         )
         t_retrieved = time.perf_counter()
         notes: list[str] = []

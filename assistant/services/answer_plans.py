@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
+from assistant.services.follow_up import SlotVocabulary
 
 CARD_TYPES = frozenset({"guide", "procedure", "responsibility", "case", "weak_point", "strategy"})
 POLICY_TYPES = frozenset({"paper", "case", "strategy", "weak_point"})
@@ -64,17 +65,62 @@ def in_danger(question: str, danger_words: Sequence[str]) -> bool:
     return any(word in question for word in danger_words)
 
 
+def document_chunks(lexical: LexicalIndex, chunk: Chunk) -> list[Chunk]:
+    """Every chunk of ``chunk``'s document, in reading order."""
+    return [lexical.chunks[i] for i in lexical.document(str(chunk.metadata.get("doc_id", "")))]
+
+
 def guide_sections(lexical: LexicalIndex, guide: Chunk) -> list[Chunk]:
     """The guide's 先做什么 / 千万不要 / 打给谁 chunks, in that order (all parts of each)."""
-    doc_id = str(guide.metadata.get("doc_id", ""))
-    chunks = sorted(
-        (c for c in lexical.chunks if str(c.metadata.get("doc_id", "")) == doc_id),
-        key=lambda c: int(c.metadata.get("ordinal") or 0),
-    )
+    chunks = document_chunks(lexical, guide)
     out: list[Chunk] = []
     for word in EMERGENCY_SECTIONS:
         out.extend(c for c in chunks if word in str(c.metadata.get("locator", "")) and c not in out)
     return out
+
+
+def is_action_section(chunk: Chunk) -> bool:
+    """A guide section that tells someone in danger what to do (not 提前准备 or the legal duties)."""
+    return _type(chunk) == "guide" and any(
+        w in str(chunk.metadata.get("locator", "")) for w in EMERGENCY_SECTIONS
+    )
+
+
+#: The slots that divide a procedure card into sections, as the plans it summarises are divided:
+#: by warning level and by phase. Hazard and actors are the card's topic, named in every section.
+SECTION_SLOTS = frozenset({"colour", "phase"})
+
+
+def matching_section(
+    question: str, lead: ScoredChunk, lexical: LexicalIndex, slots: SlotVocabulary | None
+) -> ScoredChunk:
+    """The section of the lead card whose heading names the warning level or phase asked about.
+
+    A procedure card has one section per warning colour or phase (台风蓝色、黄色预警 / 橙色 / 红色 /
+    解除后). The ranker finds the card but often leads with its general section, because every
+    section shares the card's words. A heading scores +1 per asked colour/phase value it names
+    and -1 per such slot it names only with other values (蓝色、黄色 when 红色 was asked); another
+    section replaces the lead only when it scores strictly higher.
+    """
+    if slots is None:
+        return lead
+    asked = {(m.slot, m.value) for m in slots.mentions(question) if m.slot in SECTION_SLOTS}
+    if not asked:
+        return lead
+    asked_slots = {slot for slot, _ in asked}
+
+    def agreement(chunk: Chunk) -> int:
+        heading = str(chunk.metadata.get("locator", ""))
+        named = {(m.slot, m.value) for m in slots.mentions(heading) if m.slot in asked_slots}
+        other = {slot for slot, _ in named} - {slot for slot, _ in named & asked}
+        return len(named & asked) - len(other)
+
+    best, best_score = lead.chunk, agreement(lead.chunk)
+    for chunk in document_chunks(lexical, lead.chunk):
+        score = agreement(chunk)
+        if score > best_score:
+            best, best_score = chunk, score
+    return lead if best is lead.chunk else ScoredChunk(best, lead.score, dict(lead.sources))
 
 
 def make_plan(
@@ -85,11 +131,14 @@ def make_plan(
     lexical: LexicalIndex,
     danger_words: Sequence[str],
     max_sources: int = 3,
+    slots: SlotVocabulary | None = None,
 ) -> AnswerPlan:
     """Choose the plan and its passages from the ranked ``items`` (best first)."""
     danger = in_danger(question, danger_words)
     guides = [i for i in items if _type(i.chunk) == "guide"]
-    if intent == "emergency" or (danger and audience == "resident"):
+    # a guide's action section ranked first is itself the sign of an emergency question
+    lead_acts = bool(items) and is_action_section(items[0].chunk)
+    if intent == "emergency" or lead_acts or (danger and audience == "resident"):
         if guides:
             lead = guides[0]
             sections = guide_sections(lexical, lead.chunk) or [lead.chunk]
@@ -120,7 +169,8 @@ def make_plan(
             evidence.append(cards[0])
         return AnswerPlan("article", evidence, numbers, summary_rank=summary)
     if lead_type == "procedure":
-        return AnswerPlan("procedure", [lead, *articles[:1]], numbers, whole_cards=True)
+        section = matching_section(question, lead, lexical, slots)
+        return AnswerPlan("procedure", [section, *articles[:1]], numbers, whole_cards=True)
     if lead_type in POLICY_TYPES and intent == "policy":
         policy = [i for i in items if _type(i.chunk) in POLICY_TYPES]
         return AnswerPlan("policy", policy[:2], numbers)

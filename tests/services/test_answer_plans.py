@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from assistant.domain import ScoredChunk
 from assistant.factory import Assistant, build_assistant
 from assistant.services.answer_plans import GENERAL_NUMBERS, guide_sections, in_danger, make_plan
 from assistant.settings import PROJECT_ROOT, load_settings
@@ -89,3 +90,67 @@ def test_citations_are_at_most_three_and_never_repeat(assistant: Assistant) -> N
         result = assistant.answer_service.ask(question, audience=audience)
         keys = [(c.file, c.locator) for c in result.citations]
         assert len(keys) <= 3 and len(keys) == len(set(keys)), question
+
+
+def _section(assistant: Assistant, file: str, heading_word: str) -> ScoredChunk:
+    lexical = assistant.retriever.lexical
+    chunk = next(
+        c for c in lexical.chunks if c.metadata.get("file") == file and heading_word in c.metadata["locator"]
+    )
+    return ScoredChunk(chunk, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("红色台风预警来了居委会要干啥？", "红色"),
+        ("台风蓝色预警的时候居委会做什么", "蓝色"),
+        ("台风预警解除后居委会还要做什么", "解除后"),
+    ],
+)
+def test_procedure_plan_reads_the_section_the_question_names(
+    assistant: Assistant, question: str, expected: str
+) -> None:
+    # the ranker found the card but led with its general section
+    lead = _section(assistant, "typhoon-warning.md", "颜色代表什么")
+    plan = make_plan(
+        question,
+        "staff",
+        "procedure",
+        [lead],
+        assistant.retriever.lexical,
+        (),
+        slots=assistant.answer_service.follow_ups.vocabulary,
+    )
+    assert plan.kind == "procedure"
+    assert expected in plan.evidence[0].chunk.metadata["locator"]
+
+
+def test_procedure_plan_keeps_the_lead_when_no_heading_fits_better(assistant: Assistant) -> None:
+    lead = _section(assistant, "typhoon-warning.md", "颜色代表什么")
+    plan = make_plan(
+        "台风预警信号由谁发布",
+        "staff",
+        "procedure",
+        [lead],
+        assistant.retriever.lexical,
+        (),
+        slots=assistant.answer_service.follow_ups.vocabulary,
+    )
+    assert plan.evidence[0].chunk is lead.chunk
+
+
+def test_a_guide_action_section_ranked_first_means_an_emergency_answer(assistant: Assistant) -> None:
+    lead = _section(assistant, "elevator-trapped.md", "先做什么")
+    plan = make_plan("电梯卡住了，人在里面", "staff", "obligation", [lead], assistant.retriever.lexical, ())
+    assert plan.kind == "emergency" and plan.whole_cards
+    assert [c.chunk.metadata["locator"].split("：")[-1] for c in plan.evidence] == [
+        "先做什么",
+        "千万不要",
+        "打给谁",
+    ]
+    # a guide's preparation section is not an emergency
+    prepare = _section(assistant, "elevator-trapped.md", "提前准备")
+    assert make_plan(
+        "电梯要怎么保养", "staff", "obligation", [prepare], assistant.retriever.lexical, ()
+    ).kind != ("emergency")
