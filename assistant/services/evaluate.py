@@ -239,7 +239,15 @@ class Evaluator:
         answerable = len(results) - oos
         cited = [(i, c) for i, r in results if i.answerable and not r.refused for c in r.citations]
         good = sum(1 for i, c in cited if c.chunk is not None and _chunk_relevant(i, c.chunk, c.text))
+        relevant = [
+            [c.chunk is not None and _chunk_relevant(i, c.chunk, c.text) for c in r.citations]
+            for i, r in results
+            if i.answerable
+        ]
         return {
+            # the hidden sets' headline measures: a refused answerable question counts as a miss
+            "first_citation": sum(bool(f and f[0]) for f in relevant) / answerable if answerable else 0.0,
+            "gold_among_citations": sum(any(f) for f in relevant) / answerable if answerable else 0.0,
             "citation_precision": good / len(cited) if cited else 0.0,
             "refusal_precision": refused_oos / refused if refused else 1.0,
             "refusal_recall": refused_oos / oos if oos else 1.0,
@@ -308,6 +316,8 @@ def render_markdown(report: dict[str, Any], pack: dict[str, Any] | None = None) 
             "",
             "| answer metric | value |",
             "|---|---|",
+            f"| first citation is gold | {a['first_citation']:.3f} |",
+            f"| gold among citations | {a['gold_among_citations']:.3f} |",
             f"| citation precision | {a['citation_precision']:.3f} |",
             f"| refusal precision | {a['refusal_precision']:.3f} |",
             f"| refusal recall (out-of-scope refused) | {a['refusal_recall']:.3f} |",

@@ -26,7 +26,7 @@ def doc_of(row: dict) -> str:
 
 def main() -> None:
     rows = []
-    for part in sorted(HERE.glob("part-*.jsonl")) + [HERE / "oos.jsonl"]:
+    for part in sorted(HERE.glob("part-*.jsonl")) + sorted(HERE.glob("oos*.jsonl")):
         rows += [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines() if line.strip()]
     fixed = {}
     if OUT.exists():
@@ -41,7 +41,7 @@ def main() -> None:
         rng.shuffle(members)
         for n, row in enumerate(members):
             row["split"] = fixed.get(row["id"], DEAL[n % len(DEAL)])
-    keys = ["id", "split", "audience", "intent", "q", "answerable", "gold", "phrase", "trap"]
+    keys = ["id", "split", "audience", "intent", "q", "answerable", "gold", "phrase", "trap", "writer"]
     with OUT.open("w", encoding="utf-8") as fh:
         for row in sorted(rows, key=lambda r: r["id"]):
             fh.write(json.dumps({k: row[k] for k in keys if k in row}, ensure_ascii=False) + "\n")
