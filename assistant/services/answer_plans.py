@@ -5,9 +5,9 @@ Why plans: an answer assembled from whichever chunk matched reads like fragments
 card for a department's legal question. A person acts on a whole answer of the right kind:
 
 * **emergency** (someone in danger now): the matching guide's emergency numbers first (the
-  guide declares them in front matter), then its 先做什么, 千万不要 and 打给谁 sections in order,
-  whichever section matched. With no guide but words of danger to life (被困, 出不去, 昏迷…),
-  110/119/120 still come first.
+  guide declares them in front matter), then its 先做什么, 千万不要 and 打给谁 sections — the
+  section the ranker matched first, the others in that order. With no guide but words of
+  danger to life (被困, 出不去, 昏迷…), 110/119/120 still come first.
 * **article** (obligation, penalty, deadline, responsibility — any audience): the one best
   article leads; a second article only when it answers another part (the prohibition and its
   penalty); a card may follow as a plain-language summary, never first.
@@ -51,6 +51,9 @@ class AnswerPlan:
     whole_cards: bool = False
     #: Rank of a card that only summarises the leading article(s) (rendered as such).
     summary_rank: int | None = None
+    #: Evidence rank of a passage from a repealed document → rank of the current passage shown
+    #: with it (None: no current indexed passage); the composer says so plainly.
+    current_for: dict[int, int | None] = field(default_factory=dict)
 
 
 def _type(chunk: Chunk) -> str:
@@ -77,6 +80,21 @@ def guide_sections(lexical: LexicalIndex, guide: Chunk) -> list[Chunk]:
     for word in EMERGENCY_SECTIONS:
         out.extend(c for c in chunks if word in str(c.metadata.get("locator", "")) and c not in out)
     return out
+
+
+def _matched_first(sections: list[Chunk], matched: Chunk) -> list[Chunk]:
+    """The guide's sections with the one the ranker matched first (all its parts), the rest in order.
+
+    Someone in danger is matched to 先做什么 and reads the guide in its order; a question about
+    what not to do (寒潮时千万不要做什么) or whom to call is answered by that section first — the
+    ranker decides the lead, the plan only adds the rest of the guide.
+    """
+    locator = str(matched.metadata.get("locator", ""))
+    word = next((w for w in EMERGENCY_SECTIONS if w in locator), None)
+    if word is None:
+        return sections
+    first = [c for c in sections if word in str(c.metadata.get("locator", ""))]
+    return first + [c for c in sections if c not in first]
 
 
 def is_action_section(chunk: Chunk) -> bool:
@@ -133,6 +151,75 @@ def make_plan(
     max_sources: int = 3,
     slots: SlotVocabulary | None = None,
 ) -> AnswerPlan:
+    """Choose the plan and its passages; a repealed passage is paired with a current one."""
+    plan = _make_plan(question, audience, intent, items, lexical, danger_words, max_sources, slots)
+    return pair_repealed(plan, items, max_sources)
+
+
+def pair_repealed(plan: AnswerPlan, items: Sequence[ScoredChunk], max_sources: int = 3) -> AnswerPlan:
+    """Put the best current passage right after each passage of a repealed document.
+
+    The current passage is the best-ranked one of the document that repealed it (the rule's
+    new home), else the best-ranked regulation passage that is not repealed; it displaces the
+    plan's last passage when the plan is full. Status is read from ``metadata["status"]``.
+    """
+    evidence = list(plan.evidence)
+    if not any(_repealed(i.chunk) for i in evidence[:max_sources]):
+        return plan
+    summary = plan.summary_rank
+    current_for: dict[int, int | None] = {}
+    rank = 0
+    while rank < min(len(evidence), max_sources):
+        chunk = evidence[rank].chunk
+        if not _repealed(chunk) or rank in current_for.values():
+            rank += 1
+            continue
+        current = _current_for(chunk, items)
+        position: int | None = None
+        if current is not None:
+            ids = [i.chunk.id for i in evidence]
+            if current.chunk.id in ids:
+                position = ids.index(current.chunk.id)
+            else:
+                position = rank + 1
+                evidence.insert(position, current)
+                if summary is not None and summary >= position:
+                    summary += 1
+                current_for = {
+                    r + (r >= position): (c + (c >= position) if c is not None else None)
+                    for r, c in current_for.items()
+                }
+        current_for[rank] = position if position is not None and position < max_sources else None
+        rank += 1
+    evidence = evidence[:max_sources]
+    if summary is not None and summary >= len(evidence):
+        summary = None
+    plan.evidence, plan.summary_rank, plan.current_for = evidence, summary, current_for
+    return plan
+
+
+def _repealed(chunk: Chunk) -> bool:
+    return chunk.metadata.get("status") == "repealed"
+
+
+def _current_for(chunk: Chunk, items: Sequence[ScoredChunk]) -> ScoredChunk | None:
+    successor = str(chunk.metadata.get("repealed_by", ""))
+    current = [i for i in items if not _repealed(i.chunk) and _type(i.chunk) == "regulation"]
+    same_home = [i for i in current if successor and i.chunk.title == successor]
+    best = same_home or current
+    return best[0] if best else None
+
+
+def _make_plan(
+    question: str,
+    audience: str,
+    intent: str,
+    items: Sequence[ScoredChunk],
+    lexical: LexicalIndex,
+    danger_words: Sequence[str],
+    max_sources: int = 3,
+    slots: SlotVocabulary | None = None,
+) -> AnswerPlan:
     """Choose the plan and its passages from the ranked ``items`` (best first)."""
     danger = in_danger(question, danger_words)
     guides = [i for i in items if _type(i.chunk) == "guide"]
@@ -141,7 +228,7 @@ def make_plan(
     if intent == "emergency" or lead_acts or (danger and audience == "resident"):
         if guides:
             lead = guides[0]
-            sections = guide_sections(lexical, lead.chunk) or [lead.chunk]
+            sections = _matched_first(guide_sections(lexical, lead.chunk) or [lead.chunk], lead.chunk)
             numbers = [n for n in str(lead.chunk.metadata.get("emergency_numbers", "")).split(",") if n]
             evidence = [ScoredChunk(c, lead.score, dict(lead.sources)) for c in sections[:max_sources]]
             return AnswerPlan("emergency", evidence, numbers or list(GENERAL_NUMBERS), whole_cards=True)

@@ -154,3 +154,12 @@ def test_a_guide_action_section_ranked_first_means_an_emergency_answer(assistant
     assert make_plan(
         "电梯要怎么保养", "staff", "obligation", [prepare], assistant.retriever.lexical, ()
     ).kind != ("emergency")
+
+
+def test_emergency_answer_leads_with_the_section_the_ranker_matched(assistant: Assistant) -> None:
+    lead = _section(assistant, "elevator-trapped.md", "千万不要")
+    plan = make_plan(
+        "电梯困人时千万不能做什么", "resident", "emergency", [lead], assistant.retriever.lexical, ()
+    )
+    read = [c.chunk.metadata["locator"].split("：")[-1] for c in plan.evidence]
+    assert read == ["千万不要", "先做什么", "打给谁"]
