@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"意图：{result.intent or '（未知）'}  用时 {result.total_ms:.0f} ms")
     for n, hit in enumerate(result.hits, start=1):
         first = hit.text.strip().splitlines()[0] if hit.text.strip() else ""
-        print(f"{n:>2}. 《{hit.source}》{hit.locator}  {hit.score:.3f}\n    {first[:80]}")
+        head = f"{n:>2}. 《{hit.source}》{hit.locator}  {hit.score:.3f}{_validity(hit.validity)}"
+        print(f"{head}\n    {first[:80]}")
     return 0
 
 
@@ -88,3 +89,14 @@ def _batch(service: Any, path: Path, k: int, filters: Any) -> int:
             continue
         print_json(result.to_json())
     return status
+
+
+def _validity(validity: dict[str, Any]) -> str:
+    """'  [已废止：《上海市气象条例》第四十一条，2024-11-01]' for a repealed passage, else its status."""
+    status = validity.get("status", "unknown")
+    by = validity.get("repealed_by")
+    if status == "repealed" and by:
+        return f"  [已废止：《{by['title']}》{by['article']}，{by['date'] or '日期不详'}]"
+    label = {"in_force": "现行有效", "amended": "已修改", "repealed": "已废止"}.get(status, "")
+    dates = validity.get("effective_date") or validity.get("version_date") or ""
+    return f"  [{label}{'，' + dates if dates and label else ''}]" if label else ""

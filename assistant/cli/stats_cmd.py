@@ -30,6 +30,7 @@ def collect_stats(index: Path | None) -> dict[str, Any]:
     settings = assistant.settings
     exists = bool(settings.chroma_host) or (settings.index_dir / "chroma").is_dir()
     documents = assistant.store.documents() if exists else []
+    _add_status(documents, assistant.manifest)
     return {
         "documents": len(documents),
         "chunks": sum(int(row["chunks"]) for row in documents),
@@ -41,6 +42,7 @@ def collect_stats(index: Path | None) -> dict[str, Any]:
         "collection": assistant.collection_name,
         "index_location": assistant.store.location,
         "manifest": str(assistant.manifest.path),
+        "by_status": dict(sorted(Counter(str(row["status"]) for row in documents).items())),
         "generation": assistant.manifest.generation() if exists else 0,
         "document_list": documents,
     }
@@ -59,9 +61,27 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print("按文档类型：" + "，".join(f"{key} {value}" for key, value in stats["by_doc_type"].items()))
     print("按地区：" + "，".join(f"{key} {value}" for key, value in stats["by_jurisdiction"].items()))
+    print("按效力：" + "，".join(f"{key} {value}" for key, value in stats["by_status"].items()))
     print()
     for row in stats["document_list"]:
         print(
             f"{row['chunks']:>5}  {row['doc_type'] or '-':<12} {row['jurisdiction'] or '-':<6} {row['title']}"
+            f"  [{row['status_label']}；施行 {row['effective_date'] or '-'}"
+            f"；版本 {row['version_date'] or '-'}]"
         )
     return 0
+
+
+def _add_status(documents: list[dict[str, Any]], manifest: Any) -> None:
+    """Each document row gets the status, dates and repealed_by the last ingest computed."""
+    from assistant.services.document_status import status_label, stored_status
+
+    entries = manifest.entries() if manifest.path.exists() else {}
+    by_doc = {entry.doc_id: stored_status(entry) for entry in entries.values()}
+    for row in documents:
+        status = by_doc.get(str(row.get("doc_id", "")))
+        row["status"] = status.status if status else "unknown"
+        row["status_label"] = status_label(status) if status else "未知"
+        row["effective_date"] = status.effective_date if status else ""
+        row["version_date"] = (status.version_date if status else "") or str(row.get("version_date") or "")
+        row["repealed_by"] = status.repealed_by if status else None

@@ -49,6 +49,15 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE generations ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0;
     """,
+    # 3: validity per document (see assistant.components.document_status): the facts parsed from
+    # its text ('' = not parsed yet, e.g. a row written before this migration) and the status
+    # computed over the whole collection after each run.
+    """
+    ALTER TABLE documents ADD COLUMN effective_date TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN facts TEXT NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN status TEXT NOT NULL DEFAULT 'unknown';
+    ALTER TABLE documents ADD COLUMN status_detail TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 
@@ -66,6 +75,13 @@ class ManifestEntry:
     chunk_count: int = 0
     chunk_ids: list[str] = field(default_factory=list)
     ingested_at: str = ""
+    effective_date: str = ""
+    #: JSON of :class:`~assistant.components.document_status.DocumentFacts`; '' = not parsed yet.
+    facts: str = ""
+    #: Computed over the collection (see :meth:`Manifest.set_statuses`), never by ``record``.
+    status: str = "unknown"
+    #: JSON of the full :class:`~assistant.components.document_status.DocumentStatus`.
+    status_detail: str = "{}"
 
 
 class Manifest:
@@ -98,7 +114,8 @@ class Manifest:
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT path, doc_id, content_hash, title, doc_type, jurisdiction, version_date,"
-                " chunk_count, chunk_ids, ingested_at FROM documents WHERE collection = ? ORDER BY path",
+                " chunk_count, chunk_ids, ingested_at, effective_date, facts, status, status_detail"
+                " FROM documents WHERE collection = ? ORDER BY path",
                 (self.collection,),
             ).fetchall()
         return {row[0]: _entry(row) for row in rows}
@@ -137,13 +154,22 @@ class Manifest:
             )
 
     def record(self, entry: ManifestEntry) -> None:
-        """Insert or replace the row for ``entry.path`` and bump the generation."""
+        """Insert or replace the row for ``entry.path`` and bump the generation.
+
+        The stored status is kept when the row already exists (statuses are computed over the
+        whole collection after the run, :meth:`set_statuses`).
+        """
         ingested_at = entry.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
         with self._connect() as conn:
+            old = conn.execute(
+                "SELECT status, status_detail FROM documents WHERE collection = ? AND path = ?",
+                (self.collection, entry.path),
+            ).fetchone()
+            status, detail = (str(old[0]), str(old[1])) if old else (entry.status, entry.status_detail)
             conn.execute(
                 "INSERT OR REPLACE INTO documents (collection, path, doc_id, content_hash, title, doc_type,"
-                " jurisdiction, version_date, chunk_count, chunk_ids, ingested_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " jurisdiction, version_date, chunk_count, chunk_ids, ingested_at, effective_date, facts,"
+                " status, status_detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     self.collection,
                     entry.path,
@@ -156,9 +182,47 @@ class Manifest:
                     entry.chunk_count,
                     json.dumps(sorted(entry.chunk_ids)),
                     ingested_at,
+                    entry.effective_date,
+                    entry.facts,
+                    status,
+                    detail,
                 ),
             )
             self.written_generation = _bump(conn, self.collection)
+
+    def set_facts(self, facts: dict[str, tuple[str, str]]) -> None:
+        """Store parsed facts ``{path: (effective_date, facts_json)}`` of existing rows.
+
+        Used for rows indexed before facts were parsed (an upgraded index). Bumps the generation
+        when anything was written, because readers cache statuses derived from facts per generation.
+        """
+        if not facts:
+            return
+        with self._connect() as conn:
+            changed = 0
+            for path, (effective_date, facts_json) in sorted(facts.items()):
+                changed += conn.execute(
+                    "UPDATE documents SET effective_date = ?, facts = ? WHERE collection = ? AND path = ?",
+                    (effective_date, facts_json, self.collection, path),
+                ).rowcount
+            if changed:
+                self.written_generation = _bump(conn, self.collection)
+
+    def set_statuses(self, statuses: dict[str, tuple[str, str]]) -> int:
+        """Store computed ``{path: (status, status_detail_json)}``; return how many rows changed.
+
+        Does not bump the generation: statuses are a pure function of the rows' facts, which
+        readers recompute themselves per generation; the stored copy serves stats and the library.
+        """
+        changed = 0
+        with self._connect() as conn:
+            for path, (status, detail) in sorted(statuses.items()):
+                changed += conn.execute(
+                    "UPDATE documents SET status = ?, status_detail = ? WHERE collection = ? AND path = ?"
+                    " AND (status != ? OR status_detail != ?)",
+                    (status, detail, self.collection, path, status, detail),
+                ).rowcount
+        return changed
 
     def remove(self, path: str) -> None:
         """Forget ``path`` and bump the generation."""
@@ -184,6 +248,10 @@ def _entry(row: tuple[object, ...]) -> ManifestEntry:
         chunk_count=int(row[7]),  # type: ignore[call-overload]
         chunk_ids=list(json.loads(str(row[8]))),
         ingested_at=str(row[9]),
+        effective_date=str(row[10]),
+        facts=str(row[11]),
+        status=str(row[12]),
+        status_detail=str(row[13]),
     )
 
 

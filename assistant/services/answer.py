@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from assistant.components.llm import ChatStreamer, LLMError
 from assistant.services.answer_plans import make_plan
-from assistant.services.compose import Citation, ExtractiveComposer, format_source
+from assistant.services.compose import Citation, ExtractiveComposer, format_source, repeal_notices
 from assistant.services.follow_up import FollowUp, FollowUpResolver, StandAloneRule, default_resolver
 from assistant.services.input_limits import check_history, check_question
 from assistant.services.llm_guard import check_generated
@@ -175,7 +175,7 @@ class AnswerService:
         titles = (title for _, title, _ in self.retriever.documents(retrieval.lexical))
         reason = self.scope.out_of_scope(resolved, titles)
         # a matched self-rescue guide for someone in danger is never withheld for weak wording
-        weak = self.refusal.refuse(retrieval.signals) and plan.kind != "emergency"
+        weak = self.refusal.refuse(retrieval.signals) and not plan.urgent
         if reason or not retrieval.items or weak:
             text = self._refusal_text(reason)
             result = self._result(
@@ -289,13 +289,15 @@ class AnswerService:
         verdict = check_generated(generated, {c.n for c in given})
         if verdict.ok and not failure:
             citations = [c for c in given if c.n in verdict.cited]
-            if verdict.text != generated:
-                yield AnswerEvent("replace", verdict.text)
+            # a cited repealed rule is flagged above the generated text, as in extractive answers
+            final = "\n".join([*repeal_notices(citations, dict(self.templates)), verdict.text])
+            if final != generated:
+                yield AnswerEvent("replace", final)
             result = self._result(
                 question,
                 resolved,
                 audience,
-                verdict.text,
+                final,
                 False,
                 citations,
                 retrieval,

@@ -54,6 +54,10 @@ class AnswerPlan:
     #: Evidence rank of a passage from a repealed document → rank of the current passage shown
     #: with it (None: no current indexed passage); the composer says so plainly.
     current_for: dict[int, int | None] = field(default_factory=dict)
+    #: Someone may be in danger (emergency intent or words of danger to life): the guide is
+    #: shown even on weak retrieval signals. Not set when only the ranked guide section made
+    #: the plan an emergency one — an off-topic question's best weak match may be a guide.
+    urgent: bool = False
 
 
 def _type(chunk: Chunk) -> str:
@@ -231,7 +235,13 @@ def _make_plan(
             sections = _matched_first(guide_sections(lexical, lead.chunk) or [lead.chunk], lead.chunk)
             numbers = [n for n in str(lead.chunk.metadata.get("emergency_numbers", "")).split(",") if n]
             evidence = [ScoredChunk(c, lead.score, dict(lead.sources)) for c in sections[:max_sources]]
-            return AnswerPlan("emergency", evidence, numbers or list(GENERAL_NUMBERS), whole_cards=True)
+            return AnswerPlan(
+                "emergency",
+                evidence,
+                numbers or list(GENERAL_NUMBERS),
+                whole_cards=True,
+                urgent=intent == "emergency" or danger,
+            )
         if danger:
             return AnswerPlan("general", list(items[:max_sources]), list(GENERAL_NUMBERS))
     numbers = list(GENERAL_NUMBERS) if danger else []

@@ -17,10 +17,12 @@ from typing import Any
 
 import yaml
 
+from assistant.components.document_status import describe_date
 from assistant.components.lexical_index import LexicalIndex
 from assistant.components.tokenizer import ChineseTokenizer
 from assistant.domain import Chunk, ScoredChunk
 from assistant.services.answer_plans import AnswerPlan
+from assistant.services.document_status import status_json
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
 _LEADING_LABEL = re.compile(
@@ -85,6 +87,7 @@ class Citation:
             "locator": self.locator,
             "text": self.text,
             "score": round(self.score, 6),
+            **status_json(self.chunk.metadata if self.chunk is not None else {}),
         }
 
 
@@ -170,6 +173,8 @@ class ExtractiveComposer:
         if plan is not None:
             evidence = plan.evidence
         card_lines = _WHOLE_CARD_LINES if plan is not None and plan.whole_cards else _CARD_LINES
+        # the current rule shown beside a repealed one is always quoted
+        forced = {c for c in plan.current_for.values() if c is not None} if plan is not None else set()
         weights = self._term_weights(question, expansions, lexical)
         units: list[list[tuple[float, int, str]]] = []  # per evidence rank: (score, position, line)
         for rank, item in enumerate(evidence[:max_sources]):
@@ -188,7 +193,7 @@ class ExtractiveComposer:
                 continue
             top = max(score for score, _, _ in unit)
             # Rank 0 always answers; a further source only when it answers nearly as well.
-            if rank > 0 and not planned and (best <= 0 or top < 0.5 * best):
+            if rank > 0 and not planned and rank not in forced and (best <= 0 or top < 0.5 * best):
                 continue
             if _is_card(evidence[rank].chunk):
                 limit = 4 if plan is not None and plan.summary_rank == rank else card_lines
@@ -214,8 +219,21 @@ class ExtractiveComposer:
         summary = (
             number_of.get(plan.summary_rank) if plan is not None and plan.summary_rank is not None else None
         )
-        text = self._render(question, audience, chosen, number_of, citations, numbers, summary)
+        notices = self._status_notices(evidence, number_of, plan.current_for if plan is not None else {})
+        text = self._render(question, audience, chosen, number_of, citations, numbers, summary, notices)
         return Composition(text=text, citations=citations)
+
+    def _status_notices(
+        self, evidence: Sequence[ScoredChunk], number_of: dict[int, int], current_for: dict[int, int | None]
+    ) -> list[str]:
+        """One plain line per cited passage of a repealed document, and where the rule is now."""
+        notices: list[str] = []
+        for rank, current in sorted(current_for.items()):
+            if rank not in number_of:
+                continue
+            shown = (evidence[current].chunk, number_of[current]) if current in number_of else None
+            notices.append(status_notice(self.templates, evidence[rank].chunk, number_of[rank], shown))
+        return notices
 
     # --- scoring -------------------------------------------------------------------------
     def _term_weights(
@@ -257,6 +275,7 @@ class ExtractiveComposer:
         citations: Sequence[Citation],
         numbers: Sequence[str] = (),
         summary: int | None = None,
+        notices: Sequence[str] = (),
     ) -> str:
         lines: list[str] = []
         if numbers:  # the plan's numbers (the guide's own, or 110/119/120 for danger to life) first
@@ -266,6 +285,7 @@ class ExtractiveComposer:
             lines.append(
                 self.templates.get("resident_emergency", "紧急情况请先拨打：{numbers}").format(numbers=shown)
             )
+        lines.extend(notices)  # a repealed rule is flagged before anything quotes it
         if audience == "resident":
             lines.append(self.templates.get("resident_intro", "根据知识库中的资料，可以这样做："))
             step = 0
@@ -297,6 +317,53 @@ class ExtractiveComposer:
         if footer:
             lines.append("\n" + footer)
         return "\n".join(lines).strip()
+
+
+def status_notice(templates: dict[str, str], chunk: Chunk, n: int, current: tuple[Chunk, int] | None) -> str:
+    """注意：[n] 该规定已于…被《…》废止（《…》第X条）… and the current passage [m], if any."""
+    meta = chunk.metadata
+    by = str(meta.get("repealed_by", ""))
+    when = describe_date(str(meta.get("repealed_by_date", "")))
+    article = str(meta.get("repealed_by_article", ""))
+    if meta.get("superseded_by"):
+        line = templates.get(
+            "superseded_notice", "注意：[{n}] 出自的文本已有更新版本《{by}》{when}，请以新版本为准。"
+        ).format(n=n, by=by, when=f"（{when}）" if when else "")
+    else:
+        line = templates.get(
+            "repealed_notice", "注意：[{n}] 该规定已{when}被《{by}》废止{where}，不再现行有效。"
+        ).format(
+            n=n, by=by, when=f"于{when}" if when else "", where=f"（《{by}》{article}）" if article else ""
+        )
+    if current is None:
+        return line + templates.get(
+            "no_current_rule_notice", "知识库中未找到对应的现行条文，请核实现行规定。"
+        )
+    cited, m = current
+    where = str(cited.metadata.get("article", "")) or citation_locator(cited)
+    return line + templates.get(
+        "current_rule_notice", "现行有效的相关规定可参见《{title}》{where} [{n}]。"
+    ).format(title=cited.title, where=where, n=m)
+
+
+def repeal_notices(citations: Sequence[Citation], templates: dict[str, str]) -> list[str]:
+    """Notices for an answer written elsewhere (the LLM path): each cited repealed passage, paired
+    with the first cited regulation passage that is not repealed."""
+    current = next(
+        (
+            (c.chunk, c.n)
+            for c in citations
+            if c.chunk is not None
+            and c.chunk.metadata.get("status") != "repealed"
+            and c.chunk.metadata.get("doc_type") == "regulation"
+        ),
+        None,
+    )
+    return [
+        status_notice(templates, c.chunk, c.n, current)
+        for c in citations
+        if c.chunk is not None and c.chunk.metadata.get("status") == "repealed"
+    ]
 
 
 def _section_name(citation: Citation) -> str:

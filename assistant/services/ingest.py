@@ -33,6 +33,7 @@ from assistant.components.index_lock import IndexLock
 from assistant.components.manifest import Manifest, ManifestEntry
 from assistant.components.vector_store import ChromaStore
 from assistant.domain import Chunk, DocumentLoadError, FileResult, FileStatus, LoadedDocument, sha256_bytes
+from assistant.services.document_status import facts_of, refresh_statuses
 from assistant.services.ingest_files import FileJob, discover
 from assistant.settings import Settings
 
@@ -108,6 +109,8 @@ class IngestService:
         self.lock = lock
         self._writing = False
         self._twins: list[tuple[FileJob, FileJob]] = []
+        #: (effective_date, facts JSON) parsed while preparing each file, recorded with its row.
+        self._facts: dict[str, tuple[str, str]] = {}
 
     # --- public -----------------------------------------------------------------------
     def ingest(
@@ -150,6 +153,9 @@ class IngestService:
                 self.manifest.set_dirty(False)
             else:
                 report.total_chunks = sum(entry.chunk_count for entry in entries.values())
+            # validity depends on the whole collection: a law added or removed here flips others
+            refresh_statuses(self.manifest, self.loader)
+            self._facts.clear()
         order = {"failed": 0, "skipped": 1, "removed": 2, "added": 3, "updated": 4, "unchanged": 5}
         report.files.sort(key=lambda result: (order[result.status], result.file))
         report.seconds = time.perf_counter() - started
@@ -182,6 +188,7 @@ class IngestService:
                 results.append(FileResult(key, "removed", chunks=entry.chunk_count))
             self._reconcile(self.manifest.entries())
             self.manifest.set_dirty(False)
+            refresh_statuses(self.manifest, self.loader)
         return results
 
     # --- steps ------------------------------------------------------------------------
@@ -259,6 +266,8 @@ class IngestService:
         try:
             doc = self.loader.load(job.path)
             chunks = self.chunker.chunk(doc)
+            if chunks:
+                self._facts[job.key] = facts_of(doc, chunks)
         except DocumentLoadError as exc:
             return exc.reason
         except Exception as exc:  # a bug or odd input in one file must not stop the batch
@@ -328,6 +337,7 @@ class IngestService:
         job, chunks = item.job, item.chunks
         doc_id = str(chunks[0].metadata.get("doc_id", ""))
         first = chunks[0].metadata
+        effective_date, facts = self._facts.pop(job.key, ("", ""))
         self.manifest.record(
             ManifestEntry(
                 path=job.key,
@@ -339,6 +349,8 @@ class IngestService:
                 version_date=str(first.get("version_date") or ""),
                 chunk_count=len(chunks),
                 chunk_ids=sorted(item.new_ids),
+                effective_date=effective_date,
+                facts=facts,
             )
         )
         stale = set(job.old.chunk_ids) if job.old else set()

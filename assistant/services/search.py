@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.services.document_status import status_json
 from assistant.services.input_limits import check_question
 from assistant.services.retrieve import HybridRetriever
 
@@ -26,6 +27,11 @@ class SearchHit:
     locator: str
     text: str
     score: float
+    #: Not part of the CLI JSON contract; integrations (LangChain metadata) read them.
+    doc_type: str = ""
+    jurisdiction: str = ""
+    #: status, effective_date, version_date, repealed_by (see services.document_status.status_json)
+    validity: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -34,6 +40,7 @@ class SearchHit:
             "locator": self.locator,
             "text": self.text,
             "score": round(self.score, 6),
+            **(self.validity or status_json({})),
         }
 
 
@@ -83,6 +90,9 @@ class SearchService:
                     locator=str(meta.get("article") or meta.get("locator", "")),
                     text=retrieval.passage_text(item.chunk),
                     score=item.score,
+                    doc_type=str(meta.get("doc_type", "")),
+                    jurisdiction=str(meta.get("jurisdiction", "")),
+                    validity=status_json(meta),
                 )
             )
         return SearchResult(question, retrieval.top_intent, hits, (time.perf_counter() - started) * 1000, id)

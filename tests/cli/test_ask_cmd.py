@@ -46,7 +46,18 @@ def test_ask_json_contract(index: Path) -> None:
     assert data["refused"] is False and data["id"] is None
     assert 1 <= len(data["citations"]) <= 3
     first = data["citations"][0]
-    assert set(first) == {"n", "source", "file", "locator", "text", "score"}
+    assert set(first) == {
+        "n",
+        "source",
+        "file",
+        "locator",
+        "text",
+        "score",
+        "status",
+        "effective_date",
+        "version_date",
+        "repealed_by",
+    }
     assert first["n"] == 1 and first["locator"].endswith("第三条")
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
 

@@ -43,7 +43,18 @@ def test_search_json_contract(index: Path) -> None:
     data = json.loads(done.stdout)
     assert set(data) == {"id", "intent", "results", "timings_ms"} and set(data["timings_ms"]) == {"total"}
     assert 1 <= len(data["results"]) <= 4
-    assert all(set(r) == {"source", "file", "locator", "text", "score"} for r in data["results"])
+    keys = {
+        "source",
+        "file",
+        "locator",
+        "text",
+        "score",
+        "status",
+        "effective_date",
+        "version_date",
+        "repealed_by",
+    }
+    assert all(set(r) == keys for r in data["results"])
     scores = [r["score"] for r in data["results"]]
     assert scores == sorted(scores, reverse=True)
     units = [(r["file"], r["locator"]) for r in data["results"]]

@@ -97,7 +97,19 @@ def test_json_contract(sample_assistant: Assistant) -> None:
     assert data["id"] == "q1"
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
     for c in data["citations"]:
-        assert set(c) == {"n", "source", "file", "locator", "text", "score"}
+        assert set(c) == {
+            "n",
+            "source",
+            "file",
+            "locator",
+            "text",
+            "score",
+            "status",
+            "effective_date",
+            "version_date",
+            "repealed_by",
+        }
+        assert c["status"] in {"in_force", "repealed", "amended", "unknown"}
 
 
 def test_sentence_helpers() -> None:

@@ -163,3 +163,12 @@ def test_emergency_answer_leads_with_the_section_the_ranker_matched(assistant: A
     )
     read = [c.chunk.metadata["locator"].split("：")[-1] for c in plan.evidence]
     assert read == ["千万不要", "先做什么", "打给谁"]
+
+
+def test_only_danger_or_emergency_intent_makes_a_plan_urgent(assistant: Assistant) -> None:
+    lead = _section(assistant, "elevator-trapped.md", "先做什么")
+    lexical = assistant.retriever.lexical
+    # an off-topic question whose weakest-best match is a guide section: whole guide, not urgent
+    assert not make_plan("红烧肉怎么做", "resident", "out_of_scope", [lead], lexical, ()).urgent
+    assert make_plan("电梯里出不去了", "resident", "emergency", [lead], lexical, ()).urgent
+    assert make_plan("人被困住了", "resident", "obligation", [lead], lexical, ("被困",)).urgent
