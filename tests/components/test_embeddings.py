@@ -77,6 +77,25 @@ def test_use_multilingual_is_512_dim_normalised_and_deterministic() -> None:
     assert _cosine(query, first[0]) > _cosine(query, first[2])
 
 
+@pytest.mark.slow
+def test_e5_small_is_384_dim_normalised_deterministic_and_keeps_input_order() -> None:
+    embeddings = make_embeddings("e5-small")
+    # lengths out of order: batches are sorted by length, results must come back in input order
+    texts = [
+        "台风红色预警停课停工，居民不要外出",
+        "发生火灾时拨打119",
+        "燃气泄漏先关阀门、开窗通风，到室外打电话",
+    ]
+    first = embeddings.embed_documents(texts)
+    assert len(first) == 3 and all(len(vector) == 384 for vector in first)
+    assert all(abs(_norm(vector) - 1.0) < 1e-3 for vector in first)
+    assert embeddings.embed_documents(texts) == first
+    alone = [embeddings.embed_documents([t])[0] for t in texts]
+    assert all(_cosine(a, b) > 0.999 for a, b in zip(first, alone, strict=True))
+    query = embeddings.embed_query("家里煤气味很重怎么办")
+    assert _cosine(query, first[2]) > max(_cosine(query, first[0]), _cosine(query, first[1]))
+
+
 def test_sentence_transformers_model_loads_from_local_path(tiny_model: Path) -> None:
     embeddings = make_embeddings(f"sentence-transformers:{tiny_model}", batch_size=4)
     vectors = embeddings.embed_documents(["火灾", "台风预警", "电梯救援"])
@@ -127,10 +146,11 @@ def test_unknown_name_is_rejected_with_the_choices() -> None:
 def test_collection_names_separate_models_and_are_chroma_safe() -> None:
     names = {
         collection_name("use-multilingual"),
+        collection_name("e5-small"),
         collection_name("sentence-transformers:BAAI/bge-small-zh-v1.5"),
         collection_name("sentence-transformers:/models/bge-small-zh-v1.5"),
     }
-    assert len(names) == 3
+    assert len(names) == 4
     assert "chunks__use-multilingual" in names
     for name in names:
         assert 3 <= len(name) <= 512
