@@ -8,10 +8,18 @@ STAMP  := $(VENV)/.setup-stamp
 
 setup: $(STAMP)
 
+# First run: pip downloads roughly 1 GB of wheels (torch CPU is the largest, ~750 MB installed;
+# then transformers, OpenCV and ONNX Runtime for OCR, llvmlite, Playwright, chromadb, gradio …)
+# into a ~3 GB .venv; 5–10 minutes on an ordinary line, seconds afterwards. pip's own progress
+# bars show each download.
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev]'
+	@test -x $(PY) || { echo "Creating the virtual environment $(VENV) …"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the Python packages into $(VENV): torch (CPU, the largest), transformers, the"
+	@echo "OCR and embedding models, chromadb, gradio … — roughly 1 GB to download and ~3 GB on disk"
+	@echo "the first time (typically 5–10 minutes); later runs only check what is installed."
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -e '.[dev]'
 	@touch $(STAMP)
+	@echo "Environment ready: $(VENV) ($$(du -sh $(VENV) 2>/dev/null | cut -f1))."
 
 # Build or refresh the index of the bundled knowledge pack (incremental: unchanged files embed nothing).
 index: setup
@@ -39,6 +47,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 	@# A CJK font for Chinese text in screenshots and the assessment radar chart (matplotlib).
+	@# axe-core (npm) for the accessibility scan of the browser tests, pinned by tests/web/package-lock.json.
+	@test -e tests/web/node_modules/axe-core/axe.min.js || { \
+	  echo "Installing axe-core into tests/web/node_modules (npm ci)…"; \
+	  cd tests/web && npm ci --no-audit --no-fund --loglevel=error; }
 	@test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || { \
 	  echo "Installing Debian's fonts-wqy-microhei (Chinese glyphs)…"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; \

@@ -34,9 +34,24 @@ def main(argv: list[str] | None = None) -> int:
     assistant = build_assistant(settings)
     prepare(assistant)
     demo = build_ui(assistant)
-    print(f"韧性城市知识助手：http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
-    demo.launch(**options)
+    demo.launch(**options)  # returns once the server listens (prevent_thread_lock)
+    print(startup_message(settings.host, settings.port), file=sys.stderr, flush=True)
+    try:
+        demo.block_thread()  # until Ctrl+C
+    finally:
+        demo.close()
     return 0
+
+
+def startup_message(host: str, port: int) -> str:
+    """The one line a user needs: where to open the app, and who else can reach it."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host.strip("[]")
+    url = f"http://{shown}:{port}" if ":" not in shown else f"http://[{shown}]:{port}"
+    if host.strip("[]") in ("127.0.0.1", "::1", "localhost"):
+        where = "仅本机可访问，不会创建公网链接"
+    else:
+        where = f"监听 {host}，局域网内的其他设备也可访问，请确认已启用登录（RESILIENCE_AUTH）"
+    return f"韧性城市知识助手已启动：{url}（在浏览器中打开；{where}；按 Ctrl+C 退出）"
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ always describe the index actually being served.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -19,15 +20,18 @@ from assistant.web.context import CONTENT_DIR, WebContext
 def emergency_banner(ctx: WebContext) -> str:
     """The always-visible strip of emergency numbers (from ``corpus/emergency_numbers.yaml``)."""
     rules = ctx.emergency.get("rules") or []
+    # tel: links so a phone dials with one tap (digits only: nothing else can reach the href)
     numbers = "".join(
-        f'<span class="num"><b>{present.escape_text(str(r.get("number", "")))}</b> '
-        f"{present.escape_text(str(r.get('label', '')))}</span>"
+        f'<a class="num" href="tel:{re.sub(r"[^0-9]", "", str(r.get("number", "")))}" '
+        f'title="{present.escape_text(str(r.get("label", "")))}">'
+        f"<b>{present.escape_text(str(r.get('number', '')))}</b> "
+        f'<span class="lab">{present.escape_text(str(r.get("label", "")))}</span></a>'
         for r in rules
     )
     always = present.escape_text(str(ctx.emergency.get("always", "")))
     return (
-        '<div id="emergency" class="emergency"><span class="em-h">紧急求助</span>'
-        f'{numbers}<span class="em-note">{always}</span></div>'
+        '<div id="emergency" class="emergency" role="region" aria-label="紧急求助电话">'
+        f'<span class="em-h">紧急求助</span>{numbers}<span class="em-note">{always}</span></div>'
     )
 
 

@@ -46,11 +46,14 @@ class AccessPolicy:
     auth_enabled: bool
     admins: frozenset[str]
     local_admin: bool
+    #: The app listens on loopback only (only this machine can reach it).
+    loopback: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccessPolicy:
-        local = settings.local_admin and settings.host.strip("[]") in _LOOPBACK
-        return cls(bool(parse_auth(settings.auth)), frozenset(settings.admin_names()), local)
+        loopback = settings.host.strip("[]") in _LOOPBACK
+        local = settings.local_admin and loopback
+        return cls(bool(parse_auth(settings.auth)), frozenset(settings.admin_names()), local, loopback)
 
     def username(self, request: Any) -> str | None:
         return getattr(request, "username", None) if request is not None else None
@@ -67,7 +70,9 @@ class AccessPolicy:
     def read_only_reason(self) -> str:
         if self.auth_enabled:
             return "只有管理员账号可以上传、删除或重建索引；当前为只读。"
-        return "未启用登录（RESILIENCE_AUTH），知识库为只读；请以管理员登录后再上传或删除。"
+        if self.loopback:
+            return "未启用登录（RESILIENCE_AUTH），知识库为只读；如何在本机开启上传见下方说明。"
+        return "未启用登录（RESILIENCE_AUTH），知识库为只读；请启用登录并以管理员账号上传或删除。"
 
 
 def check_upload(path: Path, max_mb: float) -> str | None:

@@ -62,8 +62,12 @@ def answer_stream(
             elif event.kind == "final" and event.result is not None:
                 result = event.result
                 terms = ctx.highlight_terms(result.resolved_question or question)
+                cited = {
+                    int(c.n): ctx.cited_articles(c.chunk.text if c.chunk else c.text)
+                    for c in result.citations
+                }
                 html = present.reply_html(
-                    result.answer, result.citations, terms, result.refused, result.notes, ctx.doc_types
+                    result.answer, result.citations, terms, result.refused, result.notes, ctx.doc_types, cited
                 )
                 messages[-1] = {"role": "assistant", "content": html}
                 yield messages, [*questions, question], ""
@@ -85,8 +89,12 @@ def build(ctx: WebContext) -> None:
         chatbot = gr.Chatbot(
             value=[],
             label="问答",
+            show_label=False,  # the tab is already named 问答; the badge covered a reply's first line
             elem_id="chatbot",
-            height=560,
+            # Fits the viewport with the input below it (phone and desktop); the page script
+            # (content/app.js) scrolls to the START of each new reply, so autoscroll is off.
+            height="clamp(240px, calc(100dvh - 470px), 640px)",
+            autoscroll=False,
             examples=_examples(ctx, "resident"),  # type: ignore[arg-type]
             placeholder="请输入问题，或点选下面的示例问题。回答均摘自知识库，并列出来源。",
             latex_delimiters=[],
@@ -94,15 +102,16 @@ def build(ctx: WebContext) -> None:
             buttons=["copy"],
             feedback_options=None,
         )
-        with gr.Row():
+        with gr.Row(elem_id="ask-row"):
             box = gr.Textbox(
+                label="你的问题",
                 show_label=False,
                 placeholder="输入问题后按回车，例如：台风红色预警时居委会要做什么？",
                 elem_id="question",
                 scale=8,
                 max_length=MAX_QUESTION_CHARS,
             )
-            send = gr.Button("发送", variant="primary", elem_id="send", scale=1)
+            send = gr.Button("发送", variant="primary", elem_id="send", scale=1, min_width=72)
         clear = gr.Button("新对话", elem_id="new-chat", size="sm")
         questions = gr.State([])
 

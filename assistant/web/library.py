@@ -17,18 +17,21 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.services.document_status import status_label, stored_status
 from assistant.services.input_limits import MAX_UPLOAD_FILES
 from assistant.services.uploads import StagedUpload, staging_dir
 from assistant.web import present
 from assistant.web.access import ALLOWED_SUFFIXES, AccessError, check_upload, safe_upload_name
 from assistant.web.context import WebContext
+from assistant.web.library_help import library_hint
+from assistant.web.places import PlaceResolver
 
 logger = logging.getLogger(__name__)
 
 WRITE_GROUP = "index-write"
 #: Gradio injects a progress tracker where a parameter defaults to a ``gr.Progress`` instance.
 _PROGRESS = gr.Progress()
-DOC_COLUMNS = ["标题", "类型", "地域", "片段数", "版本日期", "文件", "入库时间"]
+DOC_COLUMNS = ["标题", "类型", "地域", "状态", "施行日期", "片段数", "版本日期", "文件", "入库时间"]
 RESULT_COLUMNS = ["文件", "结果", "片段数", "原因"]
 STATUS_LABELS = {
     "added": "已添加",
@@ -51,13 +54,16 @@ def _is_bundled(ctx: WebContext, path: str) -> bool:
 def document_rows(ctx: WebContext) -> list[list[Any]]:
     """One row per indexed file, from the manifest (cheap: no scan of the vector store)."""
     entries = ctx.assistant.manifest.entries()
+    places = ctx.places or PlaceResolver(ctx.assistant.settings.corpus_dir)
     rows = []
     for path, entry in sorted(entries.items(), key=lambda kv: (kv[1].doc_type, kv[1].title)):
         rows.append(
             [
                 entry.title or Path(path).stem,
                 ctx.doc_types.get(entry.doc_type, entry.doc_type),
-                entry.jurisdiction,
+                places.place(path, entry.jurisdiction, entries),
+                status_label(stored_status(entry)),
+                entry.effective_date,
                 entry.chunk_count,
                 entry.version_date,
                 Path(path).name,
@@ -214,7 +220,7 @@ def build(ctx: WebContext, demo: gr.Blocks) -> None:
             who = f"当前用户：{present.escape_text(user)}。" if user else ""
             note = "你可以上传、删除文档和更新索引。" if admin_ok else ctx.policy.read_only_reason()
             return (
-                f'<p class="hint">{who}{present.escape_text(note)}</p>',
+                f'<p class="hint">{who}{present.escape_text(note)}</p>{library_hint(ctx, admin_ok)}',
                 gr.Dataframe(value=document_rows(ctx)),
                 gr.Group(visible=admin_ok),
                 gr.Dropdown(choices=deletable(ctx) if admin_ok else [], value=None),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 #: ASCII punctuation → numeric references (covers & < > " ' as well as Markdown syntax).
@@ -22,6 +22,7 @@ _ENTITIES = {ord(ch): f"&#{ord(ch)};" for ch in string.punctuation}
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _CITE_MARK = re.compile(r"\[(\d{1,2})\]")
 _ORDERED = re.compile(r"^(\d{1,2})[.．]\s+")
+_HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
 
 
 def escape_text(text: str) -> str:
@@ -99,25 +100,63 @@ def answer_html(text: str) -> str:
     return "".join(blocks)
 
 
-def citation_html(citation: Any, terms: Sequence[str], doc_type_label: str = "") -> str:
-    """One source: number, title, locator, the cited passage highlighted, the whole article folded."""
+def plain_passage(text: str) -> str:
+    """A passage without the Markdown emphasis and heading marks its card was written with.
+
+    The text is escaped afterwards anyway (``**`` would show literally); removing the marks
+    first shows the words as a reader expects instead of ``**第一件事……**``.
+    """
+    text = _BOLD.sub(r"\1", text)
+    return _HEADING.sub("", text)
+
+
+def _source_line(citation: Any, doc_type_label: str) -> str:
+    """The one-line summary of a source: [n] 《title》 · locator · type."""
+    loc = f' · <span class="src-loc">{escape_text(citation.locator)}</span>' if citation.locator else ""
+    tag = f' · <span class="src-type">{escape_text(doc_type_label)}</span>' if doc_type_label else ""
+    return (
+        f'<span class="src-n">&#91;{int(citation.n)}&#93;</span> '
+        f'<span class="src-title">《{escape_text(citation.source)}》</span>{loc}{tag}'
+    )
+
+
+def _cited_html(articles: Sequence[tuple[str, str | None]], terms: Sequence[str]) -> str:
+    """The articles a card cites: each indexed one folded in place, the others named only."""
+    if not articles:
+        return ""
+    items = []
+    for label, text in articles:
+        if text:
+            items.append(
+                f'<details class="src-article"><summary>{escape_text(label)}</summary>'
+                f'<div class="src-full">{highlight(plain_passage(text), terms)}</div></details>'
+            )
+        else:
+            items.append(f'<div class="src-article missing">{escape_text(label)}（未收录原文）</div>')
+    return f'<div class="src-cites"><div class="src-cites-h">所依据的条文</div>{"".join(items)}</div>'
+
+
+def citation_html(
+    citation: Any,
+    terms: Sequence[str],
+    doc_type_label: str = "",
+    cited: Sequence[tuple[str, str | None]] = (),
+) -> str:
+    """One source, folded to a single line; opened: the passage, the whole article, what it cites."""
     chunk = getattr(citation, "chunk", None)
     passage = chunk.text if chunk is not None else citation.text
     full = citation.text
-    tag = f'<span class="src-type">{escape_text(doc_type_label)}</span>' if doc_type_label else ""
-    head = (
-        f'<div class="src-head"><span class="src-n">&#91;{int(citation.n)}&#93;</span> '
-        f'<span class="src-title">《{escape_text(citation.source)}》</span> '
-        f'<span class="src-loc">{escape_text(citation.locator)}</span>{tag}</div>'
-    )
-    body = f'<div class="src-passage">{highlight(passage, terms)}</div>'
+    body = f'<div class="src-passage">{highlight(plain_passage(passage), terms)}</div>'
     more = ""
     if full and full.strip() != passage.strip():
         more = (
             '<details class="src-more"><summary>展开全文</summary>'
-            f'<div class="src-full">{highlight(full, terms)}</div></details>'
+            f'<div class="src-full">{highlight(plain_passage(full), terms)}</div></details>'
         )
-    return f'<div class="src">{head}{body}{more}</div>'
+    return (
+        f'<details class="src"><summary class="src-head">{_source_line(citation, doc_type_label)}</summary>'
+        f"{body}{more}{_cited_html(cited, terms)}</details>"
+    )
 
 
 def reply_html(
@@ -127,11 +166,14 @@ def reply_html(
     refused: bool,
     notes: Sequence[str] = (),
     doc_type_labels: dict[str, str] | None = None,
+    cited: Mapping[int, Sequence[tuple[str, str | None]]] | None = None,
 ) -> str:
     """A finished reply: refusal notice or answer, then its sources — one line, no blank lines.
 
     Gradio runs Markdown over chat messages; a single ``<div>`` line is one raw HTML block,
-    so Markdown never touches the (already escaped) contents.
+    so Markdown never touches the (already escaped) contents. Sources start folded (one line
+    each) so that on a phone the answer, not the passages it already quotes, fills the screen.
+    ``cited`` maps a citation number to the articles that source cites (label, text or None).
     """
     labels = doc_type_labels or {}
     if refused:
@@ -146,11 +188,17 @@ def reply_html(
     if citations:
         sources = "".join(
             citation_html(
-                c, terms, labels.get(str((c.chunk.metadata if c.chunk else {}).get("doc_type", "")), "")
+                c,
+                terms,
+                labels.get(str((c.chunk.metadata if c.chunk else {}).get("doc_type", "")), ""),
+                (cited or {}).get(int(c.n), ()),
             )
             for c in citations
         )
-        parts.append(f'<div class="sources"><div class="sources-h">来源</div>{sources}</div>')
+        parts.append(
+            f'<div class="sources"><div class="sources-h">来源（{len(citations)}）'
+            f'<span class="hint">点击展开原文</span></div>{sources}</div>'
+        )
     return f'<div class="reply">{"".join(parts)}</div>'
 
 

@@ -90,6 +90,7 @@ def test_chat_cites_sources_and_shows_hostile_text_as_text(
     assert sources.count() >= 1
     assert "《窨井盖巡查试行办法》" in reply.inner_text()
     assert reply.locator(".src-passage mark").count() >= 1  # the question's words are highlighted
+    reply.locator("details.src").evaluate_all("ds => ds.forEach(d => { d.open = true; })")  # folded
     text = reply.locator(".sources").inner_text()
     shown = [fragment for article, fragment in HOSTILE_FRAGMENTS if article in text]
     assert shown, text

@@ -75,3 +75,36 @@ def test_reply_html_shows_sources_with_passage_and_folded_article() -> None:
 def test_reply_html_marks_a_refusal() -> None:
     out = reply_html("知识库中没有相关依据。", [], [], refused=True)
     assert 'class="refusal"' in out and "未找到可靠依据" in out and "sources" not in out
+
+
+def test_sources_are_folded_one_line_each_and_show_card_markdown_as_text() -> None:
+    chunk = Chunk("c2", "**第一件事：按警铃。**\n## 小节\n等待救援", "", {"doc_type": "guide"})
+    citation = Citation(2, "被困电梯怎么办", "g.md", "电梯困人：先做什么", chunk.text, 1.0, chunk)
+    cited = {
+        2: [("《特种设备安全法》第四十三条", "第四十三条 维保单位应当及时赶到。"), ("《某条例》第九条", None)]
+    }
+    out = reply_html(
+        "回答 [2]", [citation], ["警铃"], refused=False, doc_type_labels={"guide": "自救指南"}, cited=cited
+    )
+    assert '<details class="src">' in out and "<details open" not in out  # folded by default
+    summary = out.split("<summary")[1].split("</summary>")[0]
+    assert "被困电梯怎么办" in summary and "电梯困人" in summary and "自救指南" in summary
+    assert "&#42;&#42;" not in out and "**" not in out and "&#35;&#35;" not in out  # no raw Markdown
+    assert "<mark>警铃</mark>" in out
+    assert 'class="src-article"' in out and "维保单位应当及时赶到" in out  # indexed: opens in place
+    assert "《某条例》第九条（未收录原文）" in out  # not indexed: named only
+
+
+def test_highlight_terms_are_whole_words_without_fragments_or_everyday_words() -> None:
+    from types import SimpleNamespace
+
+    from assistant.components.tokenizer import ChineseTokenizer
+    from assistant.web.context import WebContext
+
+    skip = frozenset(["已经", "怎么办"])
+    holder = SimpleNamespace(tokenizer=ChineseTokenizer())
+    web = WebContext(assistant=holder, policy=None, highlight_skip=skip)  # type: ignore[arg-type]
+    terms = web.highlight_terms("我已经被困在电梯里了怎么办")
+    assert "电梯" in terms
+    assert not {"已经", "怎么办", "里的", "梯里", "在电"} & set(terms), terms
+    assert all(len(t) >= 2 for t in terms)
