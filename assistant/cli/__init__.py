@@ -23,6 +23,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.train_ranker_cmd",
     "assistant.cli.bench_cmd",
     "assistant.cli.assess_cmd",
+    "assistant.cli.mcp_cmd",
+    "assistant.cli.serve_openai_cmd",
+    "assistant.cli.ledger_cmd",
 )
 
 
