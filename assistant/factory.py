@@ -138,6 +138,7 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> HybridRetriever:
+        from assistant.services.document_status import StatusAnnotator
         from assistant.services.query_analysis import QuestionCue
         from assistant.services.ranking.intent import IntentModel
         from assistant.services.ranking.model import RankerModel
@@ -153,6 +154,7 @@ class Assistant:
             cues=QuestionCue.load(self.settings.corpus_dir / "question_cues.yaml"),
             ranker=RankerModel(ranker_model_path(self.settings)),
             intent_model=IntentModel(MODELS_DIR / "intent.npz"),
+            statuses=StatusAnnotator(self.manifest),
         )
 
     @cached_property

@@ -2,10 +2,11 @@
 
 Builds (incrementally) the evaluation index of ``../shared/corpus`` + ``corpus/``, collects
 candidates and features for every labelled question, trains the intent classifier and the
-LightGBM ranker (train split; early stopping on the blind dev split), writes the model files
-into ``assistant/models/`` and prints dev and test figures for BM25, dense, the old fusion and
-the new ranker. The figures are written beside the model (``ranker-<embedder>.json``); the test that
-guards the shipped model compares against them.
+LightGBM ranker ensemble (one member per seed; train split, early stopping on the blind dev
+split) and the refusal model (threshold chosen on blind dev), writes the model files into
+``assistant/models/`` and prints dev and test figures for BM25, dense, the old fusion, the
+ranker ensemble and the spread of its single members. The figures are written beside the
+model (``ranker-<embedder>.json``); the test that guards the shipped model compares against them.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     assistant.ingest_service.ingest([args.corpus, assistant.settings.corpus_dir])
     retriever = assistant.retriever
     blind = load_eval_set(BLIND_SET)
+    current = training.load_current_versions()
     old = load_eval_set(DEFAULT_SET)
     train_items = [i for i in blind if i.split == "train"] + [i for i in old if i.split == "dev"]
     splits = {
@@ -65,16 +67,21 @@ def run(args: argparse.Namespace) -> int:
     n_intent = training.train_intents([i for i in blind if i.split == "train"], MODELS_DIR / "intent.npz")
     retriever.intent_model = IntentModel(MODELS_DIR / "intent.npz")
     _say(f"意图模型：{n_intent} 个训练问题")
-    train = training.collect(retriever, train_items)
-    dev = training.collect(retriever, splits["blind-dev"])
+    train = training.collect(retriever, train_items, current)
+    dev = training.collect(retriever, splits["blind-dev"], current)
     path = ranker_model_path(assistant.settings)
     fitted = training.train_ranker(train, dev, path)
     retriever.ranker = RankerModel(path)
     _say(
-        f"排序模型：{fitted['rounds']} 轮，{len(train)} 个训练问题，"
+        f"排序模型：{len(fitted['rounds'])} 个成员，轮数 {fitted['rounds']}，{len(train)} 个训练问题，"
         f"{time.perf_counter() - started:.0f} 秒 → {path}"
     )
-    figures: dict[str, Any] = {"rounds": fitted["rounds"], "importance": fitted["importance"], "splits": {}}
+    figures: dict[str, Any] = {
+        "rounds": fitted["rounds"],
+        "seeds": fitted["seeds"],
+        "importance": fitted["importance"],
+        "splits": {},
+    }
     refusal_path = path.with_name(path.stem + "-refusal.json")
     signals = {name: training.refusal_signals(retriever, items) for name, items in splits.items()}
     figures["refusal"] = train_refusal(
@@ -100,8 +107,10 @@ def run(args: argparse.Namespace) -> int:
         "ranker": replace(retriever.params, mode="learned"),
     }
     for split, items in splits.items():
-        runs = [training.run_system(name, retriever, items, params) for name, params in systems.items()]
-        samples = training.collect(retriever, items)
+        runs = [
+            training.run_system(name, retriever, items, params, current) for name, params in systems.items()
+        ]
+        samples = training.collect(retriever, items, current)
         entry: dict[str, Any] = {run.name: training.metrics(run) for run in runs}
         entry["candidate_recall"] = training.recall_at_candidates(samples)
         entry["questions"] = len(samples)
@@ -113,6 +122,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n## {split}（{len(samples)} 题，候选召回 {entry['candidate_recall']}）")
         for name in systems:
             print(f"{name:8s} " + "  ".join(f"{k} {v:.3f}" for k, v in entry[name].items()))
+        entry["single_models"] = _single_models(retriever, path, items, systems["ranker"], current)
+        spread = entry["single_models"]
+        print(
+            "单模型  "
+            + "  ".join(f"{k} {spread['mean'][k]:.3f}±{spread['sd'][k]:.3f}" for k in spread["mean"])
+        )
         if "intent_accuracy" in entry:
             print(f"意图准确率 {entry['intent_accuracy']:.3f}")
         print(training.compare(runs))
@@ -120,6 +135,33 @@ def run(args: argparse.Namespace) -> int:
     training.write_json(out, figures)
     print(f"\n指标已写入 {out}")
     return 0
+
+
+def _single_models(
+    retriever: Any, path: Path, items: Any, params: Any, current: dict[str, Any]
+) -> dict[str, Any]:
+    """Figures of each ensemble member alone (mean and sample sd): the spread the ensemble removes."""
+    import statistics
+
+    from assistant.services.ranking import training
+    from assistant.services.ranking.model import RankerModel, member_paths
+
+    ensemble = retriever.ranker
+    members = []
+    try:
+        for member in member_paths(path):
+            retriever.ranker = RankerModel(member)
+            members.append(training.metrics(training.run_system("single", retriever, items, params, current)))
+    finally:
+        retriever.ranker = ensemble
+    keys = list(members[0]) if members else []
+    return {
+        "members": members,
+        "mean": {k: round(statistics.mean(m[k] for m in members), 3) for k in keys},
+        "sd": {
+            k: round(statistics.stdev(m[k] for m in members), 3) if len(members) > 1 else 0.0 for k in keys
+        },
+    }
 
 
 def _say(message: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant.components.chunking.numerals import parse_numeral
+from assistant.components.dense_matrix import MAX_EXACT_CHUNKS, DenseMatrix
 from assistant.components.glossary import Glossary
 from assistant.components.knowledge_pack import extract_citations, title_key
 from assistant.components.lexical_index import LexicalIndex
@@ -47,9 +48,17 @@ class DenseSearch(Protocol):
         self, vector: list[float], k: int, where: dict[str, Any] | None = None
     ) -> list[ScoredChunk]: ...
 
+    def vectors(self, ids: list[str]) -> dict[str, list[float]]: ...
+
 
 class QueryEmbedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
+
+
+class StatusSource(Protocol):
+    """Stamps document status onto a lexical index's chunks (services.document_status)."""
+
+    def annotate(self, lexical: LexicalIndex) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -117,8 +126,11 @@ class HybridRetriever:
         cues: Sequence[QuestionCue] = (),
         ranker: RankerModel | None = None,
         intent_model: IntentModel | None = None,
+        statuses: StatusSource | None = None,
     ) -> None:
         self._lexical_source = lexical
+        #: Sets metadata["status"], dates and repealed_by on chunks, once per index generation.
+        self.statuses = statuses
         self.dense = dense
         self.embedder = embedder
         self.glossary = glossary
@@ -130,12 +142,17 @@ class HybridRetriever:
         self.cues = tuple(cues)
         self.ranker = ranker
         self.intent_model = intent_model
+        #: Every chunk's vector, aligned with one lexical index (rebuilt when that index changes).
+        self._matrix: tuple[LexicalIndex, int | None, DenseMatrix | None] | None = None
 
     @property
     def lexical(self) -> LexicalIndex:
         """The current lexical index (a provider may swap it after an ingest)."""
         source = self._lexical_source
-        return source if isinstance(source, LexicalIndex) else source()
+        lexical = source if isinstance(source, LexicalIndex) else source()
+        if self.statuses is not None:
+            self.statuses.annotate(lexical)  # cached: a no-op until the index changes
+        return lexical
 
     # --- public ------------------------------------------------------------------------
     def retrieve(
@@ -175,11 +192,17 @@ class HybridRetriever:
         if p.mode != "bm25":
             vector = self.embedder.embed_query(question + (" " + " ".join(expansions) if expansions else ""))
             want = DENSE_CANDIDATES if learned else p.candidates
-            for rank, hit in enumerate(self.dense.query(vector, want, _chroma_where(filters))):
-                idx = lex.index_of(hit.chunk.id)
-                if idx is not None and (mask is None or mask[idx]):
-                    dense_rank.setdefault(idx, rank)
-                    dense_sim.setdefault(idx, hit.score)
+            matrix = self._dense_matrix(lex)
+            if matrix is not None:
+                for rank, (row, score) in enumerate(matrix.top(vector, want, mask)):
+                    dense_rank[row] = rank
+                    dense_sim[row] = score
+            else:
+                for rank, hit in enumerate(self.dense.query(vector, want, _chroma_where(filters))):
+                    idx = lex.index_of(hit.chunk.id)
+                    if idx is not None and (mask is None or mask[idx]):
+                        dense_rank.setdefault(idx, rank)
+                        dense_sim.setdefault(idx, hit.score)
         t_dense = time.perf_counter()
 
         if mask is not None:
@@ -452,6 +475,22 @@ class HybridRetriever:
             if len(out) >= k:
                 break
         return out
+
+    def _dense_matrix(self, lex: LexicalIndex) -> DenseMatrix | None:
+        """The in-memory vectors of ``lex``'s chunks, loaded once per index generation.
+
+        None (so Chroma is asked per question) when the store cannot give every vector, or the
+        index is too large to hold them (:data:`~assistant.components.dense_matrix.MAX_EXACT_CHUNKS`).
+        """
+        cached = self._matrix
+        if cached is not None and cached[0] is lex and cached[1] == lex.generation:
+            return cached[2]
+        matrix = None
+        if 0 < len(lex) <= MAX_EXACT_CHUNKS:
+            ids = [c.id for c in lex.chunks]
+            matrix = DenseMatrix.from_vectors(ids, self.dense.vectors(ids))
+        self._matrix = (lex, lex.generation, matrix)
+        return matrix
 
     def _signals(
         self,

@@ -10,7 +10,7 @@ import pytest
 from assistant.domain import Chunk
 from assistant.services.ranking import features as f
 from assistant.services.ranking.intent import CLASSES, IntentModel, train_intent
-from assistant.services.ranking.model import RankerModel, RankerModelError
+from assistant.services.ranking.model import RankerModel, RankerModelError, member_path, member_paths
 
 
 def chunk(text: str, **meta: object) -> Chunk:
@@ -79,6 +79,17 @@ def test_structure_features() -> None:
     assert ctx("家里着火怎么办").asks_penalty is False
 
 
+def test_doc_repealed_reads_query_time_status() -> None:
+    q = ctx()
+    repealed = f.Candidate(0, chunk("旧条文", status="repealed"))
+    in_force = f.Candidate(1, chunk("新条文", status="in_force"))
+    old_index = f.Candidate(2, chunk("没有状态的条文"))
+    assert f.doc_repealed(q, repealed) == 1.0
+    assert f.doc_repealed(q, in_force) == f.doc_repealed(q, old_index) == 0.0
+    col = f.FEATURE_NAMES.index("doc_repealed")
+    assert list(f.feature_matrix(q, [repealed, in_force, old_index])[:, col]) == [1.0, 0.0, 0.0]
+
+
 def test_feature_matrix_is_deterministic_and_named() -> None:
     cands = [f.Candidate(i, chunk(f"第{i}条 内容{i} 楼道 充电"), bm25=float(i)) for i in range(5)]
     first, second = f.feature_matrix(ctx(), cands), f.feature_matrix(ctx(), cands)
@@ -103,6 +114,44 @@ def test_model_trained_on_other_features_is_refused(tmp_path: Path) -> None:
         RankerModel(path).score(np.zeros((1, len(f.FEATURES))))
     with pytest.raises(RankerModelError, match="not found"):
         RankerModel(tmp_path / "missing.txt").score(np.zeros((1, len(f.FEATURES))))
+
+
+def _member(path: Path, seed: int, n_rows: int = 60) -> None:
+    import lightgbm as lgb
+
+    rng = np.random.default_rng(seed)
+    x, y = rng.random((n_rows, len(f.FEATURES))), rng.integers(0, 2, n_rows)
+    data = lgb.Dataset(x, y, feature_name=list(f.FEATURE_NAMES), params={"min_data_in_leaf": 5})
+    lgb.train({"objective": "binary", "verbose": -1, "seed": seed}, data, 5).save_model(str(path))
+
+
+def test_ensemble_scores_the_mean_of_its_members(tmp_path: Path) -> None:
+    path = tmp_path / "ranker-x.txt"
+    for number in (1, 2, 3):
+        _member(member_path(path, number), seed=number)
+    assert member_paths(path) == [tmp_path / f"ranker-x.m{n}.txt" for n in (1, 2, 3)]
+    rows = np.random.default_rng(9).random((4, len(f.FEATURES)))
+    singles = [RankerModel(member_path(path, n)).score(rows) for n in (1, 2, 3)]
+    ensemble = RankerModel(path)
+    assert ensemble.available() and ensemble.members == 3
+    np.testing.assert_allclose(ensemble.score(rows), np.mean(singles, axis=0))
+    assert not np.allclose(singles[0], singles[1])  # members differ, so the mean is not one of them
+
+
+def test_ensemble_refuses_a_member_trained_on_other_features(tmp_path: Path) -> None:
+    import lightgbm as lgb
+
+    path = tmp_path / "ranker-x.txt"
+    _member(member_path(path, 1), seed=1)
+    rng = np.random.default_rng(0)
+    stale = lgb.train(
+        {"objective": "binary", "verbose": -1},
+        lgb.Dataset(rng.random((40, 3)), rng.integers(0, 2, 40), feature_name=["a", "b", "c"]),
+        3,
+    )
+    stale.save_model(str(member_path(path, 2)))
+    with pytest.raises(RankerModelError, match=r"ranker-x\.m2\.txt: trained on other features"):
+        RankerModel(path).score(np.zeros((1, len(f.FEATURES))))
 
 
 def test_intent_model_learns_and_is_deterministic(tmp_path: Path) -> None:
@@ -131,4 +180,5 @@ def test_shipped_models_load() -> None:
     model = RankerModel(MODELS_DIR / "ranker-use-multilingual.txt")
     scores = model.score(np.zeros((3, len(f.FEATURES))))
     assert scores.shape == (3,) and np.all(scores == scores[0])
+    assert model.members >= 5  # the shipped ranker is a bagged ensemble
     assert IntentModel(MODELS_DIR / "intent.npz").top("高层着火了能不能坐电梯") in CLASSES

@@ -1,4 +1,5 @@
-"""The shipped ranker reproduces the dev figures recorded when it was trained (and beats fusion).
+"""The shipped ranker ensemble and refusal model reproduce the dev figures recorded when they
+were trained (and the ranker beats fusion).
 
 Needs ../shared/corpus: builds the evaluation index (as ``train-ranker`` does) in a temp dir
 and scores the blind dev split; test splits are not looked at here.
@@ -13,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from assistant.cli.train_ranker_cmd import BLIND_SET
-from assistant.factory import MODELS_DIR, build_assistant
+from assistant.factory import MODELS_DIR, build_assistant, ranker_model_path
 from assistant.services.evaluate import load_eval_set
 from assistant.services.ranking import training
+from assistant.services.ranking.refusal import MAX_ANSWERABLE_REFUSED, RefusalModel
 from assistant.settings import load_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
@@ -27,13 +29,30 @@ def test_shipped_ranker_reproduces_its_dev_figures(shared_corpus: Path, tmp_path
     assistant = build_assistant(load_settings(index_dir=tmp_path / "index"))
     assistant.ingest_service.ingest([shared_corpus, assistant.settings.corpus_dir])
     retriever = assistant.retriever
-    items = [i for i in load_eval_set(BLIND_SET) if i.split == "dev"]
-    ranker = training.metrics(
-        training.run_system("ranker", retriever, items, replace(retriever.params, mode="learned"))
-    )
+    assert retriever.ranker is not None and retriever.ranker.members == len(recorded["seeds"]) >= 5
+    current = training.load_current_versions()
+    blind = load_eval_set(BLIND_SET)
+    items = [i for i in blind if i.split == "dev"]
+    learned = replace(retriever.params, mode="learned")
+    ranker = training.metrics(training.run_system("ranker", retriever, items, learned, current))
     for key in ("hit@1", "mrr@10", "hit@10"):
         assert ranker[key] == pytest.approx(dev_figures["ranker"][key], abs=0.011), key
     assert ranker["hit@1"] > dev_figures["fusion"]["hit@1"]
-    again = training.run_system("ranker", retriever, items[:20], replace(retriever.params, mode="learned"))
-    first = training.run_system("ranker", retriever, items[:20], replace(retriever.params, mode="learned"))
+    again = training.run_system("ranker", retriever, items[:20], learned, current)
+    first = training.run_system("ranker", retriever, items[:20], learned, current)
     assert again.run == first.run  # deterministic ranking
+
+    # the shipped refusal model: same dev figures, and within its answerable-refused cap
+    refusal = RefusalModel(
+        ranker_model_path(assistant.settings).with_name("ranker-use-multilingual-refusal.json")
+    )
+    assert refusal.available()
+    rows = training.refusal_signals(retriever, items)
+    oos = [s for s, unanswerable in rows if unanswerable]
+    answerable = [s for s, unanswerable in rows if not unanswerable]
+    answerable_refused = sum(refusal.refuse(s) for s in answerable) / len(answerable)
+    oos_refused = sum(refusal.refuse(s) for s in oos)
+    want = recorded["refusal"]["blind-dev"]
+    assert answerable_refused == pytest.approx(want["answerable_refused"], abs=0.011)
+    assert answerable_refused <= MAX_ANSWERABLE_REFUSED + 0.011
+    assert abs(oos_refused - int(want["out_of_scope_refused"].split("/")[0])) <= 1
