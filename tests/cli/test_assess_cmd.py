@@ -51,7 +51,7 @@ def test_assess_prints_json_writes_report_and_history_survives_restart(tmp_path:
     out = json.loads(first.stdout)
     assert list(out) == [
         "checklist", "version", "org", "total", "level", "dimensions",
-        "weak_points", "critical_failed", "assessed_at",
+        "weak_points", "critical_failed", "gates", "level_before_gates", "item_evidence", "assessed_at",
     ]  # fmt: skip
     assert (out["checklist"], out["org"], out["total"], out["level"]) == (
         "family-emergency",
@@ -98,7 +98,12 @@ def test_checklists_lists_the_bundled_ones(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "data", "checklists", "--json")
     assert result.returncode == 0, result.stderr
     rows = {row["id"]: row for row in json.loads(result.stdout)["checklists"]}
-    assert set(rows) == {"community-disaster-readiness", "department-resilience", "family-emergency"}
+    assert set(rows) == {
+        "community-disaster-readiness",
+        "department-resilience",
+        "family-emergency",
+        "district-resilience-scorecard",
+    }
     assert rows["family-emergency"]["audience"] == "resident"
     assert all(20 <= row["items"] <= 40 for row in rows.values())
 

@@ -1,7 +1,22 @@
 """Checklist self-assessment: checklists as data, deterministic scoring, history, reports."""
 
-from assistant.services.assess.chart import ChartInfo, CjkFontMissingWarning, find_cjk_font, render_radar
-from assistant.services.assess.compare import Comparison, DimensionChange, compare_results
+from assistant.services.assess.chart import (
+    ChartInfo,
+    CjkFontMissingWarning,
+    find_cjk_font,
+    render_radar,
+    render_trend,
+)
+from assistant.services.assess.compare import (
+    Comparison,
+    DimensionChange,
+    DistrictRow,
+    TrendPoint,
+    compare_results,
+    district,
+    trend,
+)
+from assistant.services.assess.gates import GATE_NO, GATE_YES, Gate, GateResult
 from assistant.services.assess.history import HistoryEntry, HistoryError, HistoryStore
 from assistant.services.assess.model import (
     NA,
@@ -23,9 +38,24 @@ from assistant.services.assess.scoring import (
     WeakPoint,
     score_assessment,
 )
-from assistant.services.assess.service import AssessmentService, EvidenceFinder, basis_citations, split_basis
+from assistant.services.assess.service import (
+    AssessmentService,
+    EvidenceFinder,
+    basis_citations,
+    split_answers,
+    split_basis,
+)
+from assistant.services.assess.xlsx_io import (
+    XlsxError,
+    read_answers_xlsx,
+    read_checklist_xlsx,
+    write_answers_template,
+    write_checklist_xlsx,
+)
 
 __all__ = [
+    "GATE_NO",
+    "GATE_YES",
     "NA",
     "AnswerError",
     "AnswerProblem",
@@ -39,7 +69,10 @@ __all__ = [
     "Dimension",
     "DimensionChange",
     "DimensionScore",
+    "DistrictRow",
     "EvidenceFinder",
+    "Gate",
+    "GateResult",
     "HistoryEntry",
     "HistoryError",
     "HistoryStore",
@@ -47,13 +80,23 @@ __all__ = [
     "ItemScore",
     "Level",
     "Option",
+    "TrendPoint",
     "WeakPoint",
+    "XlsxError",
     "basis_citations",
     "compare_results",
+    "district",
     "find_cjk_font",
     "load_checklist",
     "load_checklists",
+    "read_answers_xlsx",
+    "read_checklist_xlsx",
     "render_radar",
+    "render_trend",
     "score_assessment",
+    "split_answers",
     "split_basis",
+    "trend",
+    "write_answers_template",
+    "write_checklist_xlsx",
 ]

@@ -129,3 +129,55 @@ def render_radar(
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
     return ChartInfo(path=path, labels=labels, font=font)
+
+
+def render_trend(
+    path: Path, points: list[Any], title: str = "", cjk_font: Path | str | None = "auto"
+) -> Path:
+    """A line chart of the total (bold) and each dimension over an organisation's assessments.
+
+    ``points`` are :class:`~assistant.services.assess.compare.TrendPoint`; the x axis is the
+    assessment number (#id) so equal dates never collapse. Falls back to ASCII ids like the radar.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    names = [title, "总分"] + [dim_title for p in points for _, dim_title, _ in p.dimensions]
+    font = find_cjk_font() if cjk_font == "auto" else (Path(cjk_font) if cjk_font else None)
+    if font is not None and not _covers(str(font), "".join(names)):
+        font = None
+    if font is None:
+        warnings.warn("未找到含中文字形的字体，趋势图改用维度 id 作标签", CjkFontMissingWarning, stacklevel=2)
+        title = ""
+    props = FontProperties(fname=str(font), size=9) if font else FontProperties(size=9)
+    fig = Figure(figsize=(7, 4.2), dpi=110)
+    FigureCanvasAgg(fig)
+    ax: Any = fig.add_subplot()
+    xs = list(range(len(points)))
+    ax.plot(
+        xs,
+        [p.total for p in points],
+        color="#c0392b",
+        linewidth=3,
+        marker="o",
+        label="总分" if font else "total",
+    )
+    dim_ids = [dim_id for dim_id, _, _ in points[-1].dimensions]
+    for dim_id in dim_ids:
+        ys = [next((s for d, _, s in p.dimensions if d == dim_id), None) for p in points]
+        label = next(t for d, t, _ in points[-1].dimensions if d == dim_id) if font else dim_id
+        ax.plot(
+            xs, [y if y is not None else float("nan") for y in ys], linewidth=1.2, marker=".", label=label
+        )
+    ax.set_xticks(xs)
+    ax.set_xticklabels([f"#{p.id}\n{p.assessed_at[:10]}" for p in points], fontsize=8)
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(prop=props, loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(title, fontproperties=FontProperties(fname=str(font), size=12))
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    return path

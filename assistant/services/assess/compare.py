@@ -75,3 +75,70 @@ def compare_results(previous_id: int, previous: dict[str, Any], current: dict[st
         level_after=current.get("level"),
         dimensions=tuple(changes),
     )
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One assessment in an organisation's trend."""
+
+    id: int
+    assessed_at: str
+    version: int
+    title: str
+    total: float | None
+    level: str | None
+    dimensions: tuple[tuple[str, str, float | None], ...]  # (id, title, score)
+
+
+def trend(entries: list[Any]) -> list[TrendPoint]:
+    """History entries (one org, one checklist, oldest first) as trend points."""
+    points = []
+    for entry in entries:
+        result = entry.result
+        dims = tuple((d["id"], d["title"], d.get("score")) for d in result.get("dimensions", []))
+        title = str(result.get("title") or entry.checklist)
+        points.append(
+            TrendPoint(entry.id, entry.assessed_at, entry.version, title, entry.total, entry.level, dims)
+        )
+    return points
+
+
+@dataclass(frozen=True)
+class DistrictRow:
+    """An organisation's latest assessment of one checklist version, for a district table."""
+
+    org: str
+    assessment_id: int
+    assessed_at: str
+    version: int
+    total: float | None
+    level: str | None
+    dimensions: tuple[tuple[str, str, float | None], ...]
+
+
+def district(entries: list[Any], version: int | None = None) -> list[DistrictRow]:
+    """Latest assessment per organisation on one checklist version (default: the newest version).
+
+    Different versions may have different items, so only one version is ever compared.
+    Sorted by total (best first, unscored last), then by organisation name, deterministically.
+    """
+    if not entries:
+        return []
+    wanted = version if version is not None else max(entry.version for entry in entries)
+    latest: dict[str, Any] = {}
+    for entry in entries:
+        if entry.version == wanted:
+            latest[entry.org] = entry  # entries are oldest first: the last one wins
+    rows = [
+        DistrictRow(
+            e.org,
+            e.id,
+            e.assessed_at,
+            e.version,
+            e.total,
+            e.level,
+            tuple((d["id"], d["title"], d.get("score")) for d in e.result.get("dimensions", [])),
+        )
+        for e in latest.values()
+    ]
+    return sorted(rows, key=lambda r: (r.total is None, -(r.total or 0.0), r.org))

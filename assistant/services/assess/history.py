@@ -16,7 +16,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,16 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    """Evidence per item (a note and attachment file names) in its own column.
+
+    Rows written before this version had no evidence: they get ``{}``, never a guess.
+    """
+    conn.execute("ALTER TABLE assessments ADD COLUMN evidence_json TEXT NOT NULL DEFAULT '{}'")
+
+
 #: MIGRATIONS[i] upgrades a database from version i to version i + 1.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -73,6 +81,7 @@ class HistoryEntry:
     assessed_at: str
     answers: dict[str, str]
     result: dict[str, Any]  # the stored AssessmentResult.to_dict()
+    evidence: dict[str, Any] = field(default_factory=dict)  # item id → {"note", "attachments"}
 
 
 class HistoryStore:
@@ -114,7 +123,13 @@ class HistoryStore:
                 raise
 
     def add(
-        self, org: str, checklist: str, version: int, answers: dict[str, str], result: dict[str, Any]
+        self,
+        org: str,
+        checklist: str,
+        version: int,
+        answers: dict[str, str],
+        result: dict[str, Any],
+        evidence: dict[str, Any] | None = None,
     ) -> int:
         """Store one assessment in one transaction; returns its id."""
         with self._connect() as conn:
@@ -122,8 +137,8 @@ class HistoryStore:
             try:
                 cursor = conn.execute(
                     """INSERT INTO assessments (org, checklist_id, checklist_version, answers_json,
-                           result_json, assessed_at, total, level)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                           result_json, assessed_at, total, level, evidence_json)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         org,
                         checklist,
@@ -133,6 +148,7 @@ class HistoryStore:
                         result.get("assessed_at") or "",
                         result.get("total"),
                         result.get("level"),
+                        json.dumps(evidence or {}, ensure_ascii=False, sort_keys=True),
                     ),
                 )
                 conn.execute("COMMIT")
@@ -160,7 +176,7 @@ class HistoryStore:
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT id, org, checklist_id, checklist_version, total, level, assessed_at, "
-                f"answers_json, result_json FROM assessments {where} ORDER BY id",
+                f"answers_json, result_json, evidence_json FROM assessments {where} ORDER BY id",
                 params,
             ).fetchall()
         return [
@@ -174,6 +190,7 @@ class HistoryStore:
                 assessed_at=row[6],
                 answers=json.loads(row[7]),
                 result=json.loads(row[8]),
+                evidence=json.loads(row[9] or "{}"),
             )
             for row in rows
         ]

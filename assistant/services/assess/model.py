@@ -5,6 +5,12 @@ treatment as any user input: it is checked completely when it is loaded and refu
 every problem named (file, item, what is wrong), never half-loaded. The scoring code can
 then trust the model: weights are positive, every item has at least two options and a
 positive highest score, the critical cap names a real level.
+
+``audience``, ``basis`` and ``advice`` are optional: a department drafting a checklist
+from its own plan rarely has a legal basis for every line, and refusing such a checklist
+helps nobody. A missing ``basis`` is a *warning* (kept in ``Checklist.warnings``), not an
+error; the bundled checklists keep all three, which their tests enforce. Options may carry
+``rubric`` text (what that level means), and a checklist may declare ``gates``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from assistant.services.assess.gates import Gate, parse_gates
 
 #: The answer that marks an item as not applicable (only where ``allow_na`` is true).
 NA = "N/A"
@@ -33,6 +41,7 @@ _TOP_KEYS = {
     "levels",
     "dimensions",
     "description",
+    "gates",
 }
 _DIMENSION_KEYS = {"id", "title", "weight", "items"}
 _ITEM_KEYS = {"id", "text", "weight", "critical", "allow_na", "basis", "advice", "options"}
@@ -52,6 +61,7 @@ class ChecklistError(ValueError):
 class Option:
     label: str
     score: float
+    rubric: str = ""  # what answering this level means (shown in the form and the report)
 
 
 @dataclass(frozen=True)
@@ -60,8 +70,8 @@ class Item:
     text: str
     weight: float
     options: tuple[Option, ...]
-    basis: str
-    advice: str
+    basis: str = ""
+    advice: str = ""
     critical: bool = False
     allow_na: bool = False
 
@@ -75,6 +85,14 @@ class Item:
         """The answers this item accepts, in the file's order (plus N/A where allowed)."""
         labels = [option.label for option in self.options]
         return [*labels, NA] if self.allow_na else labels
+
+    def rubric_of(self, label: str) -> str:
+        """The rubric text of one answer ("" when the checklist gives none)."""
+        return next((o.rubric for o in self.options if o.label == label), "")
+
+    @property
+    def has_rubric(self) -> bool:
+        return any(option.rubric for option in self.options)
 
     def score_of(self, label: str) -> float:
         for option in self.options:
@@ -108,7 +126,10 @@ class Checklist:
     dimensions: tuple[Dimension, ...]
     weak_below: float = DEFAULT_WEAK_BELOW
     description: str = ""
+    gates: tuple[Gate, ...] = ()
     path: Path | None = field(default=None, compare=False)
+    #: Non-fatal remarks from loading (one per item without a basis).
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def items(self) -> list[tuple[Dimension, Item]]:
         """Every item with its dimension, in checklist order."""
@@ -135,6 +156,10 @@ class _Validator:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.warnings: list[str] = []
+
+    def warn(self, where: str, remark: str) -> None:
+        self.warnings.append(f"{where}：{remark}")
 
     def add(self, where: str, problem: str) -> None:
         self.problems.append(f"{where}：{problem}")
@@ -170,6 +195,13 @@ def _parse_options(v: _Validator, where: str, raw: Any) -> tuple[Option, ...]:
             continue
         label: Any = entry.get("label")
         score: Any = entry.get("score")
+        rubric: Any = entry.get("rubric", "")
+        if set(map(str, entry)) - {"label", "score", "rubric"}:
+            extra = "、".join(sorted(set(map(str, entry)) - {"label", "score", "rubric"}))
+            v.add(where, f"第 {index} 个选项有未知字段：{extra}")
+        if rubric is not None and not isinstance(rubric, str):
+            v.add(where, f"第 {index} 个选项的 rubric 必须是文字")
+            rubric = ""
         if not _text(label):
             v.add(where, f"第 {index} 个选项的 label 必须是非空文字（数字或是/否请加引号）")
             continue
@@ -181,7 +213,7 @@ def _parse_options(v: _Validator, where: str, raw: Any) -> tuple[Option, ...]:
         if not _is_number(score) or score < 0:
             v.add(where, f"选项“{label}”的 score 必须是不小于 0 的数，实际为 {score!r}")
             continue
-        options.append(Option(label=label, score=float(score)))
+        options.append(Option(label=label, score=float(score), rubric=str(rubric or "").strip()))
     if options and max(option.score for option in options) <= 0:
         v.add(where, "最高选项分必须大于 0（否则得分率无法计算）")
     return tuple(options)
@@ -196,16 +228,21 @@ def _parse_item(v: _Validator, dim_id: str, raw: Any, index: int) -> Item | None
     if not isinstance(item_id, str) or not _ID_RE.match(item_id):
         v.add(where, f"id 必须由小写字母、数字和连字符组成，实际为 {item_id!r}")
     v.unknown_keys(where, raw, _ITEM_KEYS)
-    for key in ("text", "basis", "advice"):
-        if not _text(raw.get(key)):
-            v.add(where, f"缺少 {key}（必须是非空文字）")
+    if not _text(raw.get("text")):
+        v.add(where, "缺少 text（必须是非空文字）")
+    for key in ("basis", "advice"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            v.add(where, f"{key} 必须是文字，实际为 {value!r}")
+    if not _text(raw.get("basis")):
+        v.warn(where, "未填写 basis（依据），报告中该条目显示“未注明依据”")
     return Item(
         id=str(item_id),
         text=str(raw.get("text", "")).strip(),
         weight=v.positive(where, "weight", raw.get("weight", 1)),
         options=_parse_options(v, where, raw.get("options")),
-        basis=str(raw.get("basis", "")).strip(),
-        advice=str(raw.get("advice", "")).strip(),
+        basis=str(raw.get("basis") or "").strip(),
+        advice=str(raw.get("advice") or "").strip(),
         critical=v.flag(where, "critical", raw.get("critical")),
         allow_na=v.flag(where, "allow_na", raw.get("allow_na")),
     )
@@ -250,7 +287,7 @@ def parse_checklist(data: Any, path: Path) -> Checklist:
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         v.add("清单", f"version 必须是正整数，实际为 {version!r}")
-    audience = data.get("audience")
+    audience = data.get("audience", "department")  # optional: a department's own checklist
     if audience not in AUDIENCES:
         v.add("清单", f"audience 必须是 {' | '.join(AUDIENCES)} 之一，实际为 {audience!r}")
     weak_below = data.get("weak_below", DEFAULT_WEAK_BELOW)
@@ -300,6 +337,13 @@ def parse_checklist(data: Any, path: Path) -> Checklist:
         v.add(f"维度 {dup}", "id 重复")
     for dup in sorted({i for i in item_ids if item_ids.count(i) > 1}):
         v.add(f"条目 {dup}", "id 重复（条目 id 在整份清单内必须唯一）")
+    gates = parse_gates(v, data.get("gates"), {level.label for level in levels})
+    for gate in gates:
+        if gate.id in item_ids:
+            v.add(f"门槛条件 {gate.id}", "id 与某个条目重复（答案按 id 对应，必须唯一）")
+    gate_ids = [gate.id for gate in gates]
+    for dup in sorted({g for g in gate_ids if gate_ids.count(g) > 1}):
+        v.add(f"门槛条件 {dup}", "id 重复")
     if v.problems:
         raise ChecklistError(path, v.problems)
     return Checklist(
@@ -312,13 +356,19 @@ def parse_checklist(data: Any, path: Path) -> Checklist:
         dimensions=tuple(dimensions),
         weak_below=float(weak_below),
         description=str(data.get("description", "") or "").strip(),
+        gates=gates,
         path=path,
+        warnings=tuple(v.warnings),
     )
 
 
 def load_checklist(path: Path | str) -> Checklist:
     """Read and validate one checklist file."""
     path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        from assistant.services.assess.xlsx_io import read_checklist_xlsx
+
+        return parse_checklist(read_checklist_xlsx(path), path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

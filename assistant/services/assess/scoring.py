@@ -8,7 +8,9 @@ re-derived by hand from the rules below, which is what makes the score defensibl
 * dimension score = 100 × Σ(wᵢ·rᵢ) / Σwᵢ over counted items (null when all are N/A);
 * total = Σ(W_d·D_d) / ΣW_d over dimensions with a score;
 * level = label with the highest ``min`` ≤ total, capped at ``critical_cap`` when a
-  critical item has r = 0;
+  critical item has r = 0, and capped at each failed gate's ``cap`` (a gate answered
+  "否"); gates never change the total or any dimension score; the level before the gate
+  caps is kept as ``level_before_gates`` so the result shows what the gates did;
 * weak points: r < ``weak_below``, gain = 100 × (W_d/ΣW_d) × (wᵢ/Σw_dim) × (1 − rᵢ),
   sorted by gain (descending) then checklist order.
 """
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.services.assess.gates import GATE_LABELS, GateResult, gate_results
 from assistant.services.assess.model import NA, Checklist
 
 #: Gains equal to this many decimals count as ties (so float noise never reorders ties).
@@ -89,7 +92,12 @@ class AssessmentResult:
     critical_failed: tuple[str, ...]
     items: tuple[ItemScore, ...]
     answers: Mapping[str, str] = field(default_factory=dict)
+    gates: tuple[GateResult, ...] = ()
+    level_before_gates: str | None = None
+    #: item id → {"note": str, "attachments": [file names]} (filled by the service)
+    item_evidence: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     org: str = ""
+    checklist_path: str = ""  # the file scored (reports re-read rubrics from it)
     assessed_at: str | None = None
     assessment_id: int | None = None
 
@@ -117,6 +125,9 @@ class AssessmentResult:
                 for w in self.weak_points
             ],
             "critical_failed": list(self.critical_failed),
+            "gates": [{"id": g.id, "text": g.text, "passed": g.passed, "cap": g.cap} for g in self.gates],
+            "level_before_gates": self.level_before_gates,
+            "item_evidence": {key: dict(value) for key, value in sorted(self.item_evidence.items())},
             "assessed_at": self.assessed_at,
         }
 
@@ -124,7 +135,7 @@ class AssessmentResult:
 def check_answers(checklist: Checklist, answers: Mapping[str, Any]) -> None:
     """Reject bad answers, never guess: raises :class:`AnswerError` listing every problem."""
     problems: list[AnswerProblem] = []
-    known = {item.id: item for _, item in checklist.items()}
+    known = {item.id for _, item in checklist.items()} | {gate.id for gate in checklist.gates}
     for _, item in checklist.items():
         allowed = tuple(item.labels)
         if item.id not in answers:
@@ -135,6 +146,11 @@ def check_answers(checklist: Checklist, answers: Mapping[str, Any]) -> None:
             problems.append(AnswerProblem(item.id, f"该条目不允许回答“{NA}”", allowed))
         elif answer != NA and (not isinstance(answer, str) or answer not in allowed):
             problems.append(AnswerProblem(item.id, f"答案 {answer!r} 不是该条目的选项", allowed))
+    for gate in checklist.gates:
+        if gate.id not in answers:
+            problems.append(AnswerProblem(gate.id, "门槛条件缺少答案", GATE_LABELS))
+        elif answers[gate.id] not in GATE_LABELS:
+            problems.append(AnswerProblem(gate.id, f"答案 {answers[gate.id]!r} 不是“是”或“否”", GATE_LABELS))
     for unknown in sorted(set(map(str, answers)) - set(known)):
         problems.append(AnswerProblem(unknown, "清单中没有这个条目", ()))
     if problems:
@@ -178,6 +194,12 @@ def score_assessment(checklist: Checklist, answers: Mapping[str, str]) -> Assess
         cap = checklist.critical_cap
         if critical_failed and checklist.level_rank(level) > checklist.level_rank(cap):
             level = cap
+    gates = gate_results(checklist.gates, dict(answers))
+    level_before_gates = level
+    if level is not None:
+        for gate in gates:
+            if not gate.passed and checklist.level_rank(level) > checklist.level_rank(gate.cap):
+                level = gate.cap
 
     weak: list[tuple[float, int, WeakPoint]] = []
     for order, (dim, item) in enumerate(checklist.items()):
@@ -200,4 +222,6 @@ def score_assessment(checklist: Checklist, answers: Mapping[str, str]) -> Assess
         critical_failed=critical_failed,
         items=tuple(item_scores),
         answers=dict(sorted(answers.items())),
+        gates=gates,
+        level_before_gates=level_before_gates,
     )

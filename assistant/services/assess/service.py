@@ -7,20 +7,39 @@ Markdown, chart) stays outside the scoring so the web app can render its own way
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
-from assistant.services.assess.chart import ChartInfo, render_radar
-from assistant.services.assess.compare import Comparison, compare_results
+from assistant.services.assess.chart import ChartInfo, render_radar, render_trend
+from assistant.services.assess.compare import (
+    Comparison,
+    DistrictRow,
+    TrendPoint,
+    compare_results,
+    district,
+    trend,
+)
+from assistant.services.assess.docx_report import render_docx
 from assistant.services.assess.history import HistoryEntry, HistoryStore
 from assistant.services.assess.model import Checklist, ChecklistError, load_checklist, load_checklists
 from assistant.services.assess.report import render_markdown
 from assistant.services.assess.scoring import AssessmentResult, WeakPoint, score_assessment
-from assistant.services.input_limits import MAX_ANSWER_ITEMS, InputLimitError, check_org
+from assistant.services.assess.xlsx_io import (
+    MAX_ATTACHMENTS,
+    MAX_CELL_CHARS,
+    MAX_NOTE_CHARS,
+    read_answers_xlsx,
+    write_answers_template,
+    write_checklist_xlsx,
+)
+from assistant.services.input_limits import MAX_ANSWER_ITEMS, MAX_ANSWERS_BYTES, InputLimitError, check_org
 from assistant.settings import Settings
 
 _OPEN, _CLOSE = "《〈", "》〉"
@@ -81,6 +100,34 @@ def basis_citations(basis: str) -> list[dict[str, Any]]:
     return citations
 
 
+def split_answers(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Answers and per-item evidence from one mapping.
+
+    A value is either the option label or ``{"answer": label, "note": text, "attachments":
+    [file names]}``. Only file *names* are kept (a path is cut to its last part): the
+    history records what was attached, never the contents or where it lay on a disk.
+    """
+    answers: dict[str, Any] = {}
+    evidence: dict[str, dict[str, Any]] = {}
+    for key, value in raw.items():
+        if not isinstance(value, Mapping):
+            answers[key] = value
+            continue
+        answers[key] = value.get("answer")
+        note = value.get("note") or ""
+        names = value.get("attachments") or []
+        if not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
+            raise InputLimitError(f"条目 {key} 的 note 应为不超过 {MAX_NOTE_CHARS} 字的文字。")
+        if not isinstance(names, list) or len(names) > MAX_ATTACHMENTS:
+            raise InputLimitError(f"条目 {key} 的 attachments 应为不超过 {MAX_ATTACHMENTS} 个文件名的列表。")
+        if any(not isinstance(n, str) or len(n) > MAX_CELL_CHARS for n in names):
+            raise InputLimitError(f"条目 {key} 的 attachments 中有不是文字或过长的文件名。")
+        cleaned = [re.split(r"[\\/]", n.strip())[-1] for n in names if n.strip()]
+        if note.strip() or cleaned:
+            evidence[key] = {"note": note.strip(), "attachments": cleaned}
+    return answers, evidence
+
+
 class AssessmentService:
     """Checklists, scoring, history and reports behind one object."""
 
@@ -118,19 +165,31 @@ class AssessmentService:
         return tuple(found) if found else tuple(basis_citations(weak.basis))
 
     def assess(
-        self, checklist_id_or_path: str | Path, answers: Mapping[str, str], org: str = ""
+        self, checklist_id_or_path: str | Path, answers: Mapping[str, Any], org: str = ""
     ) -> AssessmentResult:
-        """Score, attach evidence, stamp the time and store in the history (one transaction)."""
+        """Score, attach citations, stamp the time and store in the history (one transaction).
+
+        ``answers`` values are labels or ``{"answer", "note", "attachments"}`` (see
+        :func:`split_answers`); the evidence is stored and reported, never scored.
+        """
         org = check_org(org)  # bounded before any work: the history must not grow without limit
         if len(answers) > MAX_ANSWER_ITEMS:
             raise InputLimitError(f"answers 条目过多：{len(answers)} 条，上限 {MAX_ANSWER_ITEMS} 条。")
+        labels, item_evidence = split_answers(answers)
         checklist = self.checklist(checklist_id_or_path)
-        result = score_assessment(checklist, answers)
+        result = score_assessment(checklist, labels)
         weak = tuple(dataclasses.replace(w, evidence=self._evidence(w)) for w in result.weak_points)
-        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-        result = dataclasses.replace(result, weak_points=weak, org=org, assessed_at=stamp)
+        stamp = datetime.now(ZoneInfo(self.settings.timezone)).isoformat(timespec="seconds")
+        result = dataclasses.replace(
+            result,
+            weak_points=weak,
+            org=org,
+            assessed_at=stamp,
+            item_evidence=item_evidence,
+            checklist_path=str(checklist.path or ""),
+        )
         record_id = self.history_store.add(
-            org, checklist.id, checklist.version, dict(result.answers), result.to_dict()
+            org, checklist.id, checklist.version, dict(result.answers), result.to_dict(), item_evidence
         )
         return dataclasses.replace(result, assessment_id=record_id)
 
@@ -148,15 +207,75 @@ class AssessmentService:
         previous = earlier[-1]
         return compare_results(previous.id, previous.result, result.to_dict())
 
-    def write_report(self, result: AssessmentResult, md_path: str | Path) -> tuple[Path, ChartInfo]:
-        """Write the Markdown report and the radar chart PNG beside it (``<name>.radar.png``)."""
-        md_path = Path(md_path)
-        chart_path = md_path.with_name(f"{md_path.stem}.radar.png")
+    def load_answers(self, path: Path, checklist_id_or_path: str | Path) -> dict[str, Any]:
+        """Answers from a JSON object file or a filled ``.xlsx`` answer sheet (bounded)."""
+        path = Path(path)
+        if path.suffix.lower() == ".xlsx":
+            return read_answers_xlsx(path, self.checklist(checklist_id_or_path))
+        try:
+            size = path.stat().st_size
+            if size > MAX_ANSWERS_BYTES:
+                raise InputLimitError(
+                    f"答案文件 {path.name} 过大：{size} 字节，上限 {MAX_ANSWERS_BYTES} 字节。"
+                )
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ValueError(f"找不到答案文件 {path}") from exc
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"答案文件 {path.name} 不是有效的 UTF-8 JSON：{exc}") from exc
+        if not isinstance(data, dict):
+            raise ValueError(f'答案文件 {path.name} 应为 JSON 对象 {{"条目id": "选项标签", …}}')
+        return data
+
+    def export_answers_template(self, checklist_id_or_path: str | Path, path: Path) -> Path:
+        """A blank ``.xlsx`` answer sheet with the options as drop-downs."""
+        return write_answers_template(self.checklist(checklist_id_or_path), Path(path))
+
+    def export_checklist(self, checklist_id_or_path: str | Path, path: Path) -> Path:
+        """A checklist in the ``.xlsx`` layout (a template a department edits into its own)."""
+        return write_checklist_xlsx(self.checklist(checklist_id_or_path), Path(path))
+
+    def write_report(self, result: AssessmentResult, report_path: str | Path) -> tuple[Path, ChartInfo]:
+        """Write the report (``.docx`` or Markdown) and the radar PNG beside it (``<name>.radar.png``).
+
+        Both formats are self-contained: the DOCX embeds the chart as an image part, the
+        Markdown as a ``data:`` URI, so the downloaded file alone shows the chart.
+        """
+        report_path = Path(report_path)
+        chart_path = report_path.with_name(f"{report_path.stem}.radar.png")
         chart = render_radar(
             chart_path, [(d.id, d.title, d.score) for d in result.dimensions], title=result.title
         )
         comparison = self.compare_with_previous(result)
-        text = render_markdown(result, comparison, chart_file=chart_path.name)
-        md_path.parent.mkdir(parents=True, exist_ok=True)
-        md_path.write_text(text, encoding="utf-8")
-        return md_path, chart
+        checklist = self._checklist_of(result)
+        if report_path.suffix.lower() == ".docx":
+            render_docx(result, checklist, chart_path, report_path, self.settings.timezone, comparison)
+            return report_path, chart
+        data_uri = "data:image/png;base64," + base64.b64encode(chart_path.read_bytes()).decode("ascii")
+        rubrics = {
+            (item.id, o.label): o.rubric for _, item in checklist.items() for o in item.options if o.rubric
+        }
+        text = render_markdown(result, comparison, data_uri, self.settings.timezone, rubrics)
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(text, encoding="utf-8")
+        return report_path, chart
+
+    def _checklist_of(self, result: AssessmentResult) -> Checklist:
+        if result.checklist_path:
+            return self.checklist(result.checklist_path)
+        return self.checklist(result.checklist)
+
+    def trend(self, org: str, checklist: str) -> list[TrendPoint]:
+        """Total and per-dimension scores of every assessment of one org and checklist, oldest first."""
+        return trend(self.history_store.entries(org=org, checklist=checklist))
+
+    def write_trend_chart(self, org: str, checklist: str, path: Path) -> Path:
+        """The trend as a line chart PNG (total and each dimension over the assessments)."""
+        points = self.trend(org, checklist)
+        if not points:
+            raise ValueError(f"单位“{org}”还没有清单 {checklist} 的自评记录。")
+        return render_trend(Path(path), points, title=f"{org} · {points[-1].title}")
+
+    def district(self, checklist: str, version: int | None = None) -> list[DistrictRow]:
+        """Each organisation's latest assessment of one checklist version, best total first."""
+        return district(self.history_store.entries(checklist=checklist), version)

@@ -123,3 +123,43 @@ def test_a_crash_mid_write_loses_nothing_committed_before(tmp_path: Path) -> Non
     conn.close()
     store.add("甲街道", "small", 1, {"a1": "3"}, _result(70.0, "良好"))
     assert len(store.entries(org="甲街道")) == 2
+
+
+def test_v2_database_of_the_previous_build_migrates_in_place_to_evidence(tmp_path: Path) -> None:
+    """A DB written by the build before evidence existed (schema 2) keeps its rows and gains the column."""
+    from assistant.services.assess.history import MIGRATIONS
+
+    db = tmp_path / "assessments.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    for migrate in MIGRATIONS[:2]:  # exactly the old build's schema: v1 then v2
+        migrate(conn)
+    conn.execute("PRAGMA user_version = 2")
+    old = _result(64.0)
+    conn.execute(
+        "INSERT INTO assessments (org, checklist_id, checklist_version, answers_json, result_json,"
+        " assessed_at, total, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            "旧库单位",
+            "small",
+            1,
+            json.dumps({"a1": "3"}),
+            json.dumps(old, ensure_ascii=False),
+            "2026-01-01",
+            64.0,
+            "合格",
+        ),
+    )
+    conn.close()
+    assert SCHEMA_VERSION == 3
+
+    store = HistoryStore(tmp_path)
+    evidence = {"a1": {"note": "预案已印发", "attachments": ["预案.pdf"]}}
+    new_id = store.add("旧库单位", "small", 1, {"a1": "5"}, _result(90.0, "优秀"), evidence)
+    first, second = store.entries(org="旧库单位")
+    assert (first.total, first.result, first.evidence) == (64.0, old, {})
+    assert second.id == new_id and second.evidence == evidence
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(assessments)")]
+    assert "evidence_json" in columns and conn.execute("SELECT COUNT(*) FROM assessments").fetchone()[0] == 2
+    conn.close()

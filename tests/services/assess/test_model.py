@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from assistant.services.assess import ChecklistError, load_checklist, load_checklists
 from assistant.settings import PROJECT_ROOT
@@ -15,14 +16,57 @@ from .builders import small_checklist_data, write_checklist
 BUNDLED = PROJECT_ROOT / "corpus" / "checklists"
 
 
-def test_three_bundled_checklists_load_with_20_to_40_items_each() -> None:
+def test_four_bundled_checklists_load_with_20_to_40_items_each() -> None:
     checklists = load_checklists(BUNDLED)
-    assert set(checklists) == {"community-disaster-readiness", "department-resilience", "family-emergency"}
+    assert set(checklists) == {
+        "community-disaster-readiness",
+        "department-resilience",
+        "family-emergency",
+        "district-resilience-scorecard",
+    }
     assert {c.audience for c in checklists.values()} == {"staff", "department", "resident"}
     for checklist in checklists.values():
         assert 20 <= checklist.item_count() <= 40, checklist.id
-        for _, item in checklist.items():
-            assert item.basis and item.advice, item.id
+        assert checklist.warnings == (), checklist.id
+
+
+def test_bundled_checklists_keep_audience_basis_and_advice() -> None:
+    """Optional for a department's own checklist, required of what we ship."""
+    for path in sorted(BUNDLED.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert data.get("audience"), path.name
+        for dim in data["dimensions"]:
+            for item in dim["items"]:
+                assert str(item.get("basis", "")).strip(), f"{path.name}: {item['id']}"
+                assert str(item.get("advice", "")).strip(), f"{path.name}: {item['id']}"
+
+
+def test_probe_checklist_without_audience_basis_advice_loads_with_a_warning_per_basis(
+    tmp_path: Path,
+) -> None:
+    data = small_checklist_data()
+    data.pop("audience")
+    for dim in data["dimensions"]:
+        for item in dim["items"]:
+            item.pop("basis")
+            item.pop("advice")
+    checklist = load_checklist(write_checklist(tmp_path, data, "probe.yaml"))
+    assert checklist.audience == "department"
+    assert len(checklist.warnings) == checklist.item_count() == 5
+    assert all("basis" in w for w in checklist.warnings)
+    assert "条目 a1" in checklist.warnings[0]
+    assert all(item.basis == "" and item.advice == "" for _, item in checklist.items())
+
+
+def test_rubric_text_is_kept_per_option_and_unknown_option_keys_are_refused(tmp_path: Path) -> None:
+    data = small_checklist_data()
+    data["dimensions"][0]["items"][0]["options"][0]["rubric"] = "没有任何安排"
+    checklist = load_checklist(write_checklist(tmp_path, data))
+    a1 = checklist.dimensions[0].items[0]
+    assert a1.rubric_of("0") == "没有任何安排" and a1.rubric_of("5") == "" and a1.has_rubric
+    data["dimensions"][0]["items"][0]["options"][1]["rubirc"] = "拼错"
+    error = _broken(tmp_path, lambda d: d.update(data))
+    assert any("条目 a1" in p and "rubirc" in p for p in error.problems), error.problems
 
 
 def test_department_checklist_is_organised_by_the_four_capacities() -> None:
@@ -59,7 +103,11 @@ def _broken(tmp_path: Path, mutate: Any) -> ChecklistError:
         (lambda d: d.update(critical_cap="不存在"), "清单", "critical_cap"),
         (lambda d: d["dimensions"][0]["items"][0]["options"][1].update(label="5"), "条目 a1", "重复"),
         (lambda d: d["dimensions"][0]["items"][0]["options"][1].update(score=-1), "条目 a1", "score"),
-        (lambda d: d["dimensions"][2]["items"][0].pop("basis"), "条目 c1", "basis"),
+        (lambda d: d["dimensions"][2]["items"][0].update(basis=12), "条目 c1", "basis"),
+        (lambda d: d.update(audience="mayor"), "清单", "audience"),
+        (lambda d: d.update(gates=[{"id": "g1", "text": "无事故", "cap": "满分"}]), "门槛条件 g1", "cap"),
+        (lambda d: d.update(gates=[{"id": "a1", "text": "无事故", "cap": "合格"}]), "门槛条件 a1", "重复"),
+        (lambda d: d.update(gates=[{"id": "g1", "cap": "合格"}]), "门槛条件 g1", "text"),
         (lambda d: d["dimensions"][2]["items"][0].update(wieght=2), "条目 c1", "wieght"),
         (lambda d: d.update(id="Bad Id"), "清单", "id"),
         (lambda d: d["levels"].pop(2), "levels", "min 为 0"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 
@@ -10,10 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.services.assess import (
+    GATE_NO,
+    GATE_YES,
     NA,
     AnswerError,
     Checklist,
     Dimension,
+    Gate,
     Item,
     Level,
     Option,
@@ -140,7 +144,9 @@ def checklists(draw: st.DrawFn) -> Checklist:
             )
         dims.append(Dimension(id=f"d{d}", title=f"维度{d}", weight=draw(weights), items=tuple(items)))
     levels = (Level(85, "优秀"), Level(70, "良好"), Level(60, "合格"), Level(0, "待改进"))
-    return Checklist("random", "随机清单", 1, "staff", levels, "合格", tuple(dims))
+    caps = draw(st.lists(st.sampled_from([lv.label for lv in levels]), max_size=3))
+    gates = tuple(Gate(f"g{n}", f"门槛{n}", cap) for n, cap in enumerate(caps))
+    return Checklist("random", "随机清单", 1, "staff", levels, "合格", tuple(dims), gates=gates)
 
 
 @functools.cache
@@ -152,7 +158,36 @@ def bundled() -> list[Checklist]:
 def checklist_and_answers(draw: st.DrawFn) -> tuple[Checklist, dict[str, str]]:
     checklist = draw(st.one_of(checklists(), st.sampled_from(bundled())))
     chosen = {item.id: draw(st.sampled_from(item.labels)) for _, item in checklist.items()}
+    chosen.update({gate.id: draw(st.sampled_from([GATE_YES, GATE_NO])) for gate in checklist.gates})
     return checklist, chosen
+
+
+@settings(max_examples=150, deadline=None)
+@given(checklist_and_answers())
+def test_a_failed_gate_caps_the_level_and_never_touches_the_scores(
+    case: tuple[Checklist, dict[str, str]],
+) -> None:
+    checklist, chosen = case
+    result = score_assessment(checklist, chosen)
+    ungated = dataclasses.replace(checklist, gates=())
+    plain = score_assessment(
+        ungated, {k: v for k, v in chosen.items() if k not in {g.id for g in checklist.gates}}
+    )
+    assert result.total == plain.total and result.dimensions == plain.dimensions
+    assert result.weak_points == plain.weak_points
+    assert result.level_before_gates == plain.level
+    if result.level is None:
+        return
+    rank = checklist.level_rank(result.level)
+    assert rank <= checklist.level_rank(plain.level or result.level)
+    for gate in result.gates:
+        if not gate.passed:
+            assert rank <= checklist.level_rank(gate.cap)
+    if all(g.passed for g in result.gates):
+        assert result.level == plain.level
+    else:  # the cap is exact: the lowest of the failed caps, or the score's level if lower
+        caps = [checklist.level_rank(g.cap) for g in result.gates if not g.passed]
+        assert rank == min([checklist.level_rank(plain.level or ""), *caps])
 
 
 @settings(max_examples=150, deadline=None)
@@ -197,3 +232,27 @@ def test_raising_one_answer_never_lowers_the_total(
     after = score_assessment(checklist, {**chosen, item.id: better})
     assert after.total is not None and before.total is not None
     assert after.total >= before.total - 1e-9
+
+
+def test_gate_answered_no_caps_a_high_score_and_is_shown_separately(small: Checklist) -> None:
+    gated = dataclasses.replace(small, gates=(Gate("g-plan", "已编制应急预案", "合格"),))
+    full = {"a1": "5", "a2": "1", "b1": "4", "c1": "5", "c2": "5"}
+    passed = score_assessment(gated, {**full, "g-plan": GATE_YES})
+    failed = score_assessment(gated, {**full, "g-plan": GATE_NO})
+    assert passed.level == "优秀" and passed.total == pytest.approx(100)
+    assert failed.total == passed.total and failed.level == "合格" and failed.level_before_gates == "优秀"
+    assert [(g.id, g.passed, g.cap) for g in failed.gates] == [("g-plan", False, "合格")]
+    assert failed.to_dict()["gates"] == [
+        {"id": "g-plan", "text": "已编制应急预案", "passed": False, "cap": "合格"}
+    ]
+
+
+def test_gate_answers_are_required_and_only_yes_or_no(small: Checklist) -> None:
+    gated = dataclasses.replace(small, gates=(Gate("g-plan", "已编制应急预案", "合格"),))
+    full = {"a1": "5", "a2": "1", "b1": "4", "c1": "5", "c2": "5"}
+    with pytest.raises(AnswerError) as missing:
+        score_assessment(gated, full)
+    assert [p.item for p in missing.value.problems] == ["g-plan"]
+    with pytest.raises(AnswerError) as wrong:
+        score_assessment(gated, {**full, "g-plan": "有"})
+    assert wrong.value.problems[0].allowed == (GATE_YES, GATE_NO)

@@ -114,7 +114,8 @@ def test_write_report_with_chart_and_comparison(service: AssessmentService, tmp_
     md_path, chart = service.write_report(result, tmp_path / "out" / "report.md")
     text = md_path.read_text(encoding="utf-8")
     assert chart.path == tmp_path / "out" / "report.radar.png" and chart.path.stat().st_size > 1000
-    assert "](report.radar.png)" in text
+    assert "](data:image/png;base64," in text  # self-contained: the chart travels with the file
+    assert "`a1`" not in text and "条目 a1 是否落实？" in text  # items named by their text
     assert f"总分：{result.total:.2f}" in text and f"等级：{result.level}" in text
     assert "与上次" in text and "| 抵御力 |" in text
     weak = result.weak_points[0]
