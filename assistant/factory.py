@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from assistant.services.retrieve import HybridRetriever
 
 
+#: The learned refusal model decides only on libraries of at least this many chunks; it was
+#: trained on 2,735 (../shared/corpus + the pack) and its signals shift on much smaller ones.
+LEARNED_REFUSAL_MIN_CHUNKS = 1000
+
 #: Trained models shipped with the package (``python -m assistant train-ranker`` rewrites them).
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
@@ -162,7 +166,7 @@ class Assistant:
         import yaml
 
         from assistant.components.llm import OpenAICompatibleLLM
-        from assistant.services.answer import AnswerService, RefusalPolicy
+        from assistant.services.answer import AnswerService, RefusalPolicy, ScaledRefusal
         from assistant.services.compose import EmergencyNumbers, ExtractiveComposer
         from assistant.services.follow_up import FollowUpResolver
         from assistant.services.scope import ScopeRules
@@ -184,12 +188,13 @@ class Assistant:
         learned_refusal = RefusalModel(
             ranker_model_path(s).with_name(ranker_model_path(s).stem + "-refusal.json")
         )
+        thresholds = RefusalPolicy(
+            s.refusal_min_coverage, s.refusal_min_dense, s.refusal_min_known, s.refusal_known_dense
+        )
         refusal = (
-            learned_refusal
+            ScaledRefusal(learned_refusal, thresholds, LEARNED_REFUSAL_MIN_CHUNKS)
             if learned_refusal.available()
-            else RefusalPolicy(
-                s.refusal_min_coverage, s.refusal_min_dense, s.refusal_min_known, s.refusal_known_dense
-            )
+            else thresholds
         )
         scope = ScopeRules.load(s.corpus_dir / "scope.yaml")
         slots = s.corpus_dir / "follow_up_slots.yaml"

@@ -57,6 +57,26 @@ class RefusalPolicy:
         return signals.get("coverage", 0.0) < self.min_coverage and dense < self.min_dense
 
 
+@dataclass(frozen=True)
+class ScaledRefusal:
+    """The learned refusal model on a library like the one it was trained on, thresholds otherwise.
+
+    The learned model reads BM25 per question token and the share of question words the index
+    knows. Both move with the size of the library: on a small one (a user's first documents, a
+    test index of a few files) few words are known and BM25 scores are on another scale, and
+    the model refused plain answerable questions. So below ``min_chunks`` indexed chunks the
+    hand-set thresholds decide, which do not depend on the library's size.
+    """
+
+    learned: Refusal
+    fallback: Refusal
+    min_chunks: int
+
+    def refuse(self, signals: Mapping[str, float]) -> bool:
+        chosen = self.learned if signals.get("index_chunks", 0.0) >= self.min_chunks else self.fallback
+        return chosen.refuse(signals)
+
+
 @dataclass
 class AnswerResult:
     """One answer; ``to_json`` is the CLI/API contract."""

@@ -510,6 +510,7 @@ class HybridRetriever:
         covered = [t for t in content if t in top_tokens]
         return {
             "direct": float(direct),
+            "index_chunks": float(len(lex)),
             "n_tokens": float(len(content)),
             "known_ratio": len(known) / len(content) if content else 0.0,
             "coverage": len(covered) / len(content) if content else 0.0,

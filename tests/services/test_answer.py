@@ -7,6 +7,7 @@ import re
 import pytest
 
 from assistant.factory import Assistant
+from assistant.services.answer import RefusalPolicy, ScaledRefusal
 from assistant.services.compose import display_sentence, split_sentences
 
 pytestmark = pytest.mark.slow
@@ -116,3 +117,17 @@ def test_sentence_helpers() -> None:
     parts = split_sentences("第三条 居民应当转移；物业应当协助。\n（一）检查树木")
     assert parts == ["第三条 居民应当转移；", "物业应当协助。", "（一）检查树木"]
     assert display_sentence("第三条 居民应当转移；") == "居民应当转移。"
+
+
+def test_learned_refusal_decides_only_on_a_library_of_its_scale() -> None:
+    always = RefusalPolicy(min_coverage=2.0, min_dense=2.0, min_known=2.0, known_dense=2.0)
+    scaled = ScaledRefusal(learned=always, fallback=RefusalPolicy(), min_chunks=1000)
+    strong = {"n_tokens": 3.0, "known_ratio": 1.0, "coverage": 1.0, "top_dense": 0.6}
+    assert not scaled.refuse({**strong, "index_chunks": 40.0})  # small library: thresholds
+    assert scaled.refuse({**strong, "index_chunks": 2735.0})  # the learned model's scale
+    assert scaled.refuse({"n_tokens": 3.0, "known_ratio": 0.0, "coverage": 0.0, "top_dense": 0.1})
+
+
+def test_retrieval_reports_the_library_size(sample_assistant: Assistant) -> None:
+    signals = sample_assistant.retriever.retrieve("居民要服从转移安排吗", k=3).signals
+    assert signals["index_chunks"] == len(sample_assistant.retriever.lexical)
