@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from assistant.services.retrieve import HybridRetriever
 
 
-#: The learned refusal model decides only on libraries of at least this many chunks; it was
-#: trained on 2,735 (../shared/corpus + the pack) and its signals shift on much smaller ones.
+#: The learned refusal model (when enabled, ``RESILIENCE_LEARNED_REFUSAL``) decides only on libraries
+#: of at least this many chunks; it was trained on 2,735 and its signals shift on much smaller ones.
 LEARNED_REFUSAL_MIN_CHUNKS = 1000
 
 #: Trained models shipped with the package (``python -m assistant train-ranker`` rewrites them).
@@ -193,7 +193,7 @@ class Assistant:
         )
         refusal = (
             ScaledRefusal(learned_refusal, thresholds, LEARNED_REFUSAL_MIN_CHUNKS)
-            if learned_refusal.available()
+            if s.learned_refusal and learned_refusal.available()
             else thresholds
         )
         scope = ScopeRules.load(s.corpus_dir / "scope.yaml")

@@ -137,6 +137,14 @@ class Settings(BaseSettings):
     refusal_known_dense: float = Field(
         default=0.55, ge=-1, le=1, description="…unless the best cosine similarity reaches this (calibrated)."
     )
+    learned_refusal: bool = Field(
+        default=False,
+        description=(
+            "Let the learned refusal model (assistant/models/ranker-<embedder>-refusal.json) decide on "
+            "libraries of 1,000+ chunks instead of the thresholds above. Off by default: it refuses far "
+            "more out-of-scope questions, but also residents' emergency and card questions."
+        ),
+    )
 
     # --- optional LLM --------------------------------------------------------------------
     llm_base_url: str | None = Field(
