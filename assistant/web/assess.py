@@ -115,16 +115,18 @@ def history_rows(ctx: WebContext, org: str, checklist_id: str) -> list[list[Any]
 
 
 def _report_files(ctx: WebContext, result: Any) -> tuple[list[str], str | None]:
-    """Write the Markdown report (+ radar PNG) and the JSON of ``assess --json``; return paths."""
+    """Write the Word and Markdown reports (chart embedded in both) and the JSON of ``assess --json``."""
     # The system temp folder: Gradio copies returned files into its cache only from there or the
     # working directory, and the project folder itself is blocked from serving.
     folder = Path(tempfile.mkdtemp(prefix=f"assess-{result.assessment_id}-"))
     md_path, chart = ctx.assistant.assessor.write_report(result, folder / f"{result.checklist}-自评报告.md")
+    docx_path, _ = ctx.assistant.assessor.write_report(result, folder / f"{result.checklist}-自评报告.docx")
     json_path = folder / f"{result.checklist}-自评结果.json"
     json_path.write_text(
         json.dumps(round_numbers(result.to_dict()), ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    return [str(md_path), str(json_path)], str(chart.path) if Path(chart.path).is_file() else None
+    files = [str(docx_path), str(md_path), str(json_path)]
+    return files, str(chart.path) if Path(chart.path).is_file() else None
 
 
 def submit(ctx: WebContext, checklist_id: str, org: str, values: list[Any]) -> tuple[Any, ...]:

@@ -147,7 +147,7 @@ def test_checklist_form_scores_and_draws_the_chart(
         " return i && i.complete && i.naturalWidth > 100; })()"
     )
     files = page.locator("#report-files").inner_text()
-    assert ".md" in files and ".json" in files
+    assert ".docx" in files and ".md" in files and ".json" in files
     page.locator("#assess-weak details").first.evaluate("d => d.open = true")
     page.locator("#assess-result").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "assess-first.png"))
