@@ -50,6 +50,8 @@ JOB_LABELS: dict[str, str] = {
     "md": "Markdown",
     "txt": "文本",
 }
+#: Attempts when the child was stopped from outside (SIGTERM); every other outcome is final.
+EXTERNAL_STOP_ATTEMPTS = 2
 _MEMORY_MARKERS = (b"MemoryError", b"out of memory", b"Cannot allocate memory", b"std::bad_alloc")
 
 
@@ -90,17 +92,27 @@ def run_in_sandbox(
         "--options",
         json.dumps(options or {}, ensure_ascii=False),
     ]
-    with subprocess.Popen(
-        command, cwd=_PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    ) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise DocumentLoadError(
-                path, timeout_reason or about(label, f"解析超时（{timeout:g} 秒）")
-            ) from None
+    for attempt in range(1, EXTERNAL_STOP_ATTEMPTS + 1):
+        with subprocess.Popen(
+            command,
+            cwd=_PROJECT_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+                raise DocumentLoadError(
+                    path, timeout_reason or about(label, f"解析超时（{timeout:g} 秒）")
+                ) from None
+        # SIGTERM never comes from the file: a parser does not send it to itself and this parent
+        # kills with SIGKILL. It comes from outside (a service manager, a memory watchdog on a
+        # loaded machine, seen once in CI), so the file deserves one more try.
+        if process.returncode != -signal.SIGTERM or attempt == EXTERNAL_STOP_ATTEMPTS:
+            break
     try:
         result = decode_result(stdout)
     except ValueError:
@@ -126,6 +138,8 @@ def child_failure_reason(label: str, returncode: int, stderr: bytes, memory_mb: 
             return about(
                 label, f"解析进程被强制终止（{name}），可能超过内存上限 {memory_mb} MB 或系统内存不足"
             )
+        if -returncode == signal.SIGTERM:
+            return about(label, f"解析进程被外部终止（{name}），与文件内容无关，请稍后重试")
         return about(label, f"解析进程崩溃（{name}），文件可能已损坏或结构异常")
     if out_of_memory:
         return about(label, f"解析超过内存上限 {memory_mb} MB")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from assistant.components.chunking import DocumentChunker
-from assistant.components.loaders import DocumentLoader
+from assistant.components.loaders import DocumentLoader, sandbox
 from assistant.components.loaders.sandbox import child_failure_reason
 from assistant.domain import DocumentLoadError, LoadedDocument
 from assistant.settings import Settings
@@ -300,3 +300,32 @@ def test_crash_reasons_name_what_happened() -> None:
     assert child_failure_reason("文本", oom.returncode, oom.stderr, 256) == "文本解析超过内存上限 256 MB"
     odd = _crashed("import sys; print('boom', file=sys.stderr); sys.exit(3)")
     assert child_failure_reason("PDF", odd.returncode, odd.stderr, 2048) == "PDF 解析失败：boom"
+
+
+def _stopped_from_outside(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, stops: int) -> tuple[Path, Path]:
+    log = tmp_path / "runs.log"
+    monkeypatch.setattr(sandbox, "WORKER_MODULE", "tests.components.loaders.stopped_worker")
+    monkeypatch.setenv("STOPPED_WORKER_LOG", str(log))
+    monkeypatch.setenv("STOPPED_WORKER_STOPS", str(stops))
+    path = tmp_path / "须知.txt"
+    path.write_text("防汛须知\n\n暴雨时远离地下空间。\n", encoding="utf-8")
+    return path, log
+
+
+def test_a_parser_stopped_from_outside_is_tried_once_more(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, log = _stopped_from_outside(monkeypatch, tmp_path, stops=1)
+    document = DocumentLoader(settings).load(path)
+    assert "暴雨时远离地下空间。" in document.text
+    assert log.read_text(encoding="utf-8").splitlines() == ["run", "run"]
+
+
+def test_a_parser_stopped_twice_says_it_was_not_the_file(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, log = _stopped_from_outside(monkeypatch, tmp_path, stops=5)
+    with pytest.raises(DocumentLoadError) as failure:
+        DocumentLoader(settings).load(path)
+    assert failure.value.reason == "文本解析进程被外部终止（SIGTERM），与文件内容无关，请稍后重试"
+    assert len(log.read_text(encoding="utf-8").splitlines()) == sandbox.EXTERNAL_STOP_ATTEMPTS
