@@ -24,21 +24,33 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.factory import build_assistant
     from assistant.settings import load_settings
     from assistant.web import build_ui, launch_options, prepare
+    from assistant.web.replica import GenerationPoller, Readiness, health_route
 
     try:
         settings = load_settings(host=args.host, port=args.port, index_dir=args.index)
-        options = launch_options(settings)
+        launch_options(settings)  # checks RESILIENCE_AUTH and the rest before any work
     except ValueError as exc:
         print(f"配置有误：{exc}", file=sys.stderr)
         return 2
     assistant = build_assistant(settings)
-    prepare(assistant)
+    readiness = Readiness()
+    routes = [health_route(assistant, readiness)]
+    if settings.web_openai_routes:
+        from assistant.integrations.openai_server import ChatEndpoint
+
+        routes += ChatEndpoint(assistant).routes()
+    options = launch_options(settings, routes)
+    prepare(assistant, ingest=settings.ingest_on_start)
+    readiness.mark_ready()
+    poller = GenerationPoller(assistant.lexical_keeper.current, settings.generation_poll_s)
+    poller.start()
     demo = build_ui(assistant)
     demo.launch(**options)  # returns once the server listens (prevent_thread_lock)
     print(startup_message(settings.host, settings.port), file=sys.stderr, flush=True)
     try:
         demo.block_thread()  # until Ctrl+C
     finally:
+        poller.stop()
         demo.close()
     return 0
 

@@ -184,6 +184,31 @@ class Settings(BaseSettings):
         description="Requests that may wait in the web app's queue before new ones are refused.",
     )
 
+    # --- serving as one of several replicas (deploy/) ---------------------------------
+    ingest_on_start: bool = Field(
+        default=True,
+        description=(
+            "Bring the index up to date from corpus/ (and uploads) when the web app starts. A replica "
+            "behind a load balancer sets false: the one ingest worker writes, replicas only read."
+        ),
+    )
+    generation_poll_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=3600,
+        description=(
+            "Seconds between background checks for a new index generation (0 = only when a question "
+            "comes). Replicas set a few seconds so they load a new generation before it is asked for."
+        ),
+    )
+    web_openai_routes: bool = Field(
+        default=False,
+        description=(
+            "Also serve the OpenAI-compatible /v1 routes from the web app (stateless requests a load "
+            "balancer may send to any replica; guarded by RESILIENCE_API_KEYS)."
+        ),
+    )
+
     # --- integrations (OpenAI-compatible endpoint) -----------------------------------
     api_keys: str = Field(
         default="",

@@ -157,13 +157,16 @@ class ChatEndpoint:
         self.queue_size = settings.web_queue_size
         self.waiting = 0
 
-    def app(self) -> Starlette:
-        routes = [
+    def routes(self) -> list[Route]:
+        """The ``/v1`` routes, also mounted into the web app (``RESILIENCE_WEB_OPENAI_ROUTES``)."""
+        return [
             Route("/v1/models", self.models, methods=["GET"]),
             Route("/v1/models/{model}", self.model, methods=["GET"]),
             Route("/v1/chat/completions", self.chat, methods=["POST"]),
         ]
-        return Starlette(routes=routes)
+
+    def app(self) -> Starlette:
+        return Starlette(routes=self.routes())
 
     # --- guards ------------------------------------------------------------------------------
     def _admit(self, request: Request) -> None:

@@ -33,8 +33,20 @@ def _printer(out: TextIO) -> Callable[[int, int, str], None]:
     return progress
 
 
-def prepare(assistant: Assistant, out: TextIO = sys.stderr) -> None:
-    """Update the index from ``corpus/`` (and uploads), then warm up; progress goes to ``out``."""
+def prepare(assistant: Assistant, out: TextIO = sys.stderr, *, ingest: bool = True) -> None:
+    """Update the index from ``corpus/`` (and uploads), then warm up; progress goes to ``out``.
+
+    ``ingest=False`` (a replica, ``RESILIENCE_INGEST_ON_START=false``) only loads: the ingest
+    worker is the one writer of a shared index.
+    """
+    if ingest:
+        _update_index(assistant, out)
+    else:
+        out.write("只读副本：跳过索引更新，加载当前已发布的索引…\n")
+    _warm_up(assistant, out)
+
+
+def _update_index(assistant: Assistant, out: TextIO) -> None:
     settings = assistant.settings
     folders = [settings.corpus_dir]
     uploads = settings.data_dir / "uploads"
@@ -52,6 +64,9 @@ def prepare(assistant: Assistant, out: TextIO = sys.stderr) -> None:
         f"索引就绪：{report.total_chunks} 个片段，本次更新 {len(changed)} 个文件，"
         f"耗时 {time.perf_counter() - started:.1f} 秒。\n"
     )
+
+
+def _warm_up(assistant: Assistant, out: TextIO) -> None:
     started = time.perf_counter()
     assistant.warm_up()
     # Build every lazily created service now, in this one thread (cached_property is not a lock).

@@ -8,11 +8,13 @@ BM25, sentence scoring), so at most ``web_concurrency`` answers run at once — 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
 from assistant.factory import Assistant
 from assistant.settings import PROJECT_ROOT, Settings
@@ -69,8 +71,12 @@ def accessible_theme() -> gr.themes.Base:
     )
 
 
-def launch_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for ``Blocks.launch``: address, login, upload limit, file-route hardening."""
+def launch_options(settings: Settings, routes: Sequence[BaseRoute] = ()) -> dict[str, Any]:
+    """Keyword arguments for ``Blocks.launch``: address, login, upload limit, file-route hardening.
+
+    ``routes`` are plain HTTP routes served beside Gradio's, outside its queue (``/healthz``,
+    the OpenAI-compatible ``/v1`` routes of a replica).
+    """
     pairs = parse_auth(settings.auth)
     # Nothing of the project (index, history, .env with passwords) is ever served; reports and
     # uploads reach the browser only through Gradio's own cache folder.
@@ -100,9 +106,10 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "prevent_thread_lock": True,
         # checks in front of Gradio's own routes: uploads by non-admins, login guessing
         "app_kwargs": {
+            "routes": list(routes),
             "middleware": [
                 Middleware(UploadGuard, policy=AccessPolicy.from_settings(settings)),
                 Middleware(LoginLimiter),
-            ]
+            ],
         },
     }
