@@ -19,6 +19,7 @@ from assistant.settings import PROJECT_ROOT
 DEFAULT_SET = PROJECT_ROOT / "eval" / "devset.jsonl"
 PACK_SET = PROJECT_ROOT / "eval" / "pack_questions.jsonl"
 SHARED_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
+BLIND_SET = PROJECT_ROOT / "eval" / "blindset.jsonl"
 
 
 def add_parser(sub: Any) -> None:
@@ -41,6 +42,14 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--no-baseline", action="store_true", help="不运行原始 LangChain 基线")
     parser.add_argument("--report", type=Path, default=PROJECT_ROOT / "eval" / "reports" / "latest.md")
     parser.add_argument("--json", action="store_true", help="输出 JSON")
+    parser.add_argument(
+        "--ranking",
+        action="store_true",
+        help=(
+            "只评测检索排序：盲测集 dev/test 与开发集 test 上的 BM25、向量、旧融合与排序模型，"
+            "按意图与对象分组，附 ranx 配对检验；写入 eval/reports/ranking-<嵌入模型>.md"
+        ),
+    )
     parser.set_defaults(func=run)
 
 
@@ -65,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         f"评测索引：{report_ingest.total_chunks} 个片段（本次嵌入 {report_ingest.embedded_chunks} 个），"
         f"{time.perf_counter() - started:.1f} 秒"
     )
+    if args.ranking:
+        return _ranking(assistant, report_ingest.total_chunks, args.json)
     items = load_eval_set(args.set)
     if args.split:
         items = [i for i in items if i.split in set(args.split)]
@@ -90,6 +101,32 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(markdown)
         print(f"\n报告已写入 {args.report}")
+    return 0
+
+
+def _ranking(assistant: Any, chunks: int, as_json: bool) -> int:
+    from assistant.services.evaluate import load_eval_set
+    from assistant.services.ranking import training
+    from assistant.services.ranking.report import ranking_report, render_ranking_markdown
+
+    blind = load_eval_set(BLIND_SET)
+    old = load_eval_set(DEFAULT_SET)
+    splits = {
+        "blind-dev": [i for i in blind if i.split == "dev"],
+        "blind-test": [i for i in blind if i.split == "test"],
+        "devset-test": [i for i in old if i.split == "test"],
+    }
+    _say("排序评测：" + "，".join(f"{name} {len(items)} 题" for name, items in splits.items()))
+    report = ranking_report(assistant.retriever, splits, training.load_current_versions())
+    profile = assistant.settings.embedding_model
+    path = PROJECT_ROOT / "eval" / "reports" / f"ranking-{profile}.md"
+    markdown = render_ranking_markdown(report, profile, chunks)
+    path.write_text(markdown + "\n", encoding="utf-8")
+    if as_json:
+        print_json({"report": report, "report_file": str(path)})
+    else:
+        print(markdown)
+        print(f"\n报告已写入 {path}")
     return 0
 
 

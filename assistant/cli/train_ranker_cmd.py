@@ -18,10 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.cli.eval_cmd import DEFAULT_SET, SHARED_CORPUS
-from assistant.settings import PROJECT_ROOT
-
-BLIND_SET = PROJECT_ROOT / "eval" / "blindset.jsonl"
+from assistant.cli.eval_cmd import BLIND_SET, DEFAULT_SET, SHARED_CORPUS
 
 
 def add_parser(sub: Any) -> None:
