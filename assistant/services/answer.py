@@ -180,7 +180,7 @@ class AnswerService:
         plan = make_plan(
             resolved,
             audience,
-            retrieval.top_intent,
+            retrieval.answer_intent,
             retrieval.items,
             retrieval.lexical or self.retriever.lexical,
             self.composer.emergency.danger_words,

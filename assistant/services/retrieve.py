@@ -83,6 +83,10 @@ class FusionParams:
     card_factor: float = 0.3  # weight of cards themselves after lending (residents: 1.0, see retrieve)
 
 
+#: The intent class of questions the sources cannot answer (see ranking/intent.py).
+OUT_OF_SCOPE = "out_of_scope"
+
+
 @dataclass
 class Retrieval:
     """What retrieval found and why (the answer composer and refusal use the signals)."""
@@ -104,6 +108,18 @@ class Retrieval:
     @property
     def top_intent(self) -> str:
         return max(sorted(self.intent), key=lambda name: self.intent[name]) if self.intent else ""
+
+    @property
+    def answer_intent(self) -> str:
+        """The most likely intent among those an answer can take (``out_of_scope`` left out).
+
+        Whether to answer at all is the refusal's decision, made from retrieval signals; once an
+        answer is given, its shape must be one of the answerable intents. Taking the overall top
+        class instead let a short everyday question (被困在电梯里了怎么办) that the classifier
+        found unfamiliar fall to ``out_of_scope`` and lose the emergency plan.
+        """
+        answerable = {name: p for name, p in self.intent.items() if name != OUT_OF_SCOPE}
+        return max(sorted(answerable), key=lambda name: answerable[name]) if answerable else ""
 
     def passage_text(self, chunk: Chunk) -> str:
         """The whole article of ``chunk`` from the index this retrieval used."""

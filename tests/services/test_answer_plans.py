@@ -11,6 +11,7 @@ import pytest
 from assistant.domain import ScoredChunk
 from assistant.factory import Assistant, build_assistant
 from assistant.services.answer_plans import GENERAL_NUMBERS, guide_sections, in_danger, make_plan
+from assistant.services.retrieve import Retrieval
 from assistant.settings import PROJECT_ROOT, load_settings
 from tests.services.conftest import REGULATION
 
@@ -172,3 +173,16 @@ def test_only_danger_or_emergency_intent_makes_a_plan_urgent(assistant: Assistan
     assert not make_plan("红烧肉怎么做", "resident", "out_of_scope", [lead], lexical, ()).urgent
     assert make_plan("电梯里出不去了", "resident", "emergency", [lead], lexical, ()).urgent
     assert make_plan("人被困住了", "resident", "obligation", [lead], lexical, ("被困",)).urgent
+
+
+def test_the_answer_takes_the_likeliest_answerable_intent_not_out_of_scope() -> None:
+    # Refusal decides whether to answer; the plan's shape must be an answerable intent even when
+    # the classifier finds the question unfamiliar (its top class is out_of_scope).
+    unfamiliar = Retrieval(
+        "被困在电梯里了怎么办", [], [], [], intent={"out_of_scope": 0.5, "emergency": 0.3, "obligation": 0.2}
+    )
+    assert unfamiliar.top_intent == "out_of_scope"
+    assert unfamiliar.answer_intent == "emergency"
+    tie = Retrieval("q", [], [], [], intent={"penalty": 0.4, "deadline": 0.4})
+    assert tie.answer_intent == "deadline"  # ties broken by name: deterministic
+    assert Retrieval("q", [], [], []).answer_intent == ""
