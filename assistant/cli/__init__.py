@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.mcp_cmd",
     "assistant.cli.serve_openai_cmd",
     "assistant.cli.ledger_cmd",
+    "assistant.cli.deploy_cmd",
 )
 
 

@@ -143,6 +143,11 @@ BENCHES: dict[str, Bench] = {
         add_arguments=lambda parser: _query_module().add_arguments(parser),
         run=lambda args: _query_module().run(args),
     ),
+    "serve": Bench(
+        help="多副本服务：经 nginx 的吞吐量与 p50/p95（8/16/32 并发），Chroma 服务器 + N 个只读副本",
+        add_arguments=lambda parser: _serve_module().add_arguments(parser),
+        run=lambda args: _serve_module().run(args),
+    ),
 }
 
 
@@ -150,6 +155,12 @@ def _query_module() -> Any:
     from assistant.cli import bench_query
 
     return bench_query
+
+
+def _serve_module() -> Any:
+    from assistant.cli import bench_serve
+
+    return bench_serve
 
 
 def add_parser(subparsers: Any) -> None:
