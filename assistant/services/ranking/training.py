@@ -28,7 +28,7 @@ from assistant.domain import Chunk
 from assistant.services.evaluate import EvalItem, _chunk_relevant
 from assistant.services.ranking.candidates import BM25_CANDIDATES, DENSE_CANDIDATES
 from assistant.services.ranking.features import FEATURE_NAMES, Candidate
-from assistant.services.ranking.intent import train_intent
+from assistant.services.ranking.intent import choose_c, train_intent
 from assistant.services.ranking.model import member_path, member_paths
 from assistant.services.retrieve import FusionParams, HybridRetriever, Retrieval
 from assistant.settings import PROJECT_ROOT
@@ -199,10 +199,14 @@ def train_ranker(
     }
 
 
-def train_intents(items: Sequence[EvalItem], path: Path) -> int:
+def train_intents(items: Sequence[EvalItem], dev: Sequence[EvalItem], path: Path) -> dict[str, Any]:
+    """Train the intent model on ``items``, its C chosen by macro-F1 on ``dev``; returns figures."""
     labelled = [i for i in items if i.intent]
-    train_intent([i.q for i in labelled], [i.intent for i in labelled], path)
-    return len(labelled)
+    held_out = [i for i in dev if i.intent]
+    train = ([i.q for i in labelled], [i.intent for i in labelled])
+    c, scores = choose_c(train, ([i.q for i in held_out], [i.intent for i in held_out]))
+    train_intent(*train, path, c=c)
+    return {"questions": len(labelled), "c": c, "dev_macro_f1": {str(k): v for k, v in scores.items()}}
 
 
 def refusal_signals(
