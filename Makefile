@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.setup-stamp
 
-.PHONY: setup run index test test-fast check lint browser clean
+.PHONY: setup run index test test-fast check lint browser servers clean
 
 setup: $(STAMP)
 
@@ -28,7 +28,7 @@ index: setup
 run: setup
 	$(PY) app.py
 
-test: setup browser
+test: setup browser servers
 	$(PY) -m pytest
 
 # Everything but the slow and browser tests, for a quick loop while editing.
@@ -55,6 +55,17 @@ browser:
 	  echo "Installing Debian's fonts-wqy-microhei (Chinese glyphs)…"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq fonts-wqy-microhei >/dev/null; fi; }
+
+# Debian's PostgreSQL (the shared manifest) and nginx (the load balancer) for the deployment tests,
+# which start their own throw-away servers on loopback; nothing is enabled or left running.
+servers:
+	@{ command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } && \
+	  { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
+	  echo "Installing Debian's postgresql and nginx-light for the deployment tests…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql nginx-light >/dev/null \
+	  || echo "Could not install postgresql/nginx-light: the deployment tests will be skipped."; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

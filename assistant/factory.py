@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from assistant.components.chunking import DocumentChunker
     from assistant.components.glossary import Glossary
-    from assistant.components.index_lock import IndexLock
+    from assistant.components.index_lock import WriteLock
     from assistant.components.loaders import DocumentLoader
     from assistant.components.manifest import Manifest
     from assistant.components.tokenizer import ChineseTokenizer
@@ -75,12 +75,22 @@ class Assistant:
     def manifest(self) -> Manifest:
         from assistant.components.manifest import Manifest
 
+        if self.settings.manifest_url:
+            from assistant.components.manifest_postgres import PostgresManifest
+
+            return PostgresManifest(self.settings.manifest_url, self.collection_name)
         return Manifest(self.settings.index_dir, self.collection_name)
 
     @cached_property
-    def index_lock(self) -> IndexLock:
+    def index_lock(self) -> WriteLock:
         from assistant.components.index_lock import IndexLock
 
+        if self.settings.manifest_url:
+            from assistant.components.manifest_postgres import PostgresIndexLock
+
+            return PostgresIndexLock(
+                self.settings.manifest_url, self.collection_name, self.settings.lock_timeout_s
+            )
         return IndexLock(self.settings.index_dir, self.settings.lock_timeout_s)
 
     @cached_property
@@ -137,8 +147,12 @@ class Assistant:
     def lexical_keeper(self) -> LexicalIndexKeeper:
         from assistant.services.lexical_sync import LexicalIndexKeeper
 
-        folder = self.settings.index_dir / "bm25" / self.collection_name
-        return LexicalIndexKeeper(self.tokenizer, self.store, self.manifest, folder)
+        s = self.settings
+        folder = s.index_dir / "bm25" / self.collection_name
+        published = s.lexical_dir / self.collection_name if s.lexical_dir else None
+        return LexicalIndexKeeper(
+            self.tokenizer, self.store, self.manifest, folder, published=published, rebuild=s.lexical_rebuild
+        )
 
     @cached_property
     def retriever(self) -> HybridRetriever:

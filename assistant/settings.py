@@ -67,6 +67,29 @@ class Settings(BaseSettings):
         description="Host of a Chroma server; when set the index lives there instead of index_dir.",
     )
     chroma_port: int = Field(default=8000, gt=0, lt=65536, description="Port of the Chroma server.")
+    lexical_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Shared folder where the ingest worker publishes each generation's BM25 index and vectors "
+            "and replicas load them (a path every machine mounts); unset = each process keeps its own."
+        ),
+    )
+    lexical_rebuild: bool = Field(
+        default=True,
+        description=(
+            "Build the BM25 index from the store when no saved or published copy matches; false on "
+            "replicas, which then wait for the worker's publication and keep serving the last one."
+        ),
+    )
+    manifest_url: str | None = Field(
+        default=None,
+        pattern=r"^postgres(ql)?://",
+        max_length=1000,
+        description=(
+            "PostgreSQL URL (postgresql://user:password@host:5432/db) of the manifest and writer lock "
+            "shared by replicas on several machines; unset = SQLite and a file lock under index_dir."
+        ),
+    )
     lock_timeout_s: float = Field(
         default=30.0,
         ge=0,

@@ -65,10 +65,23 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    published = None
+    if assistant.settings.lexical_dir is not None:
+        # The worker of a multi-machine deployment: replicas load this instead of rebuilding.
+        try:
+            published = assistant.lexical_keeper.publish()
+        except OSError as exc:
+            print(f"错误：检索索引未能发布到 {assistant.settings.lexical_dir}：{exc}", file=sys.stderr)
+            return 2
     if args.json:
-        print_json(report.to_json())
+        body = report.to_json()
+        if published is not None:
+            body["published"] = str(published)
+        print_json(body)
     else:
         print_summary(report, assistant.store.location)
+        if published is not None:
+            print(f"检索索引已发布：{published}")
     return 1 if report.failed else 0
 
 

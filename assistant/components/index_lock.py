@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from filelock import FileLock, Timeout
 
@@ -25,6 +26,21 @@ log = logging.getLogger(__name__)
 
 class IndexBusyError(Exception):
     """Another process kept the index's write lock longer than we were willing to wait."""
+
+
+class WriteLock(Protocol):
+    """What ingest needs of a writer lock: this file lock, or the PostgreSQL advisory lock of a
+    shared manifest (:class:`~assistant.components.manifest_postgres.PostgresIndexLock`)."""
+
+    def acquire(self) -> None: ...
+
+    def release(self) -> None: ...
+
+    def __enter__(self) -> WriteLock: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
 
 def _print_to_stderr(message: str) -> None:

@@ -5,6 +5,10 @@ lookup, metadata filters and collapsing parts of one article; BM25 needs the sam
 the same order, so both are saved together under ``index_dir/bm25/<collection>/`` stamped
 with the manifest generation. When the stamp matches, loading takes a fraction of a second;
 otherwise the index is rebuilt from the store.
+
+A published copy (the ingest worker's, for replicas on other machines) also carries every
+chunk's vector in the same order (``vectors.npy``), so a replica's exact dense search needs
+nothing from the store either: one generation's passages, BM25 and vectors travel together.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class LexicalIndex:
         self._by_article: dict[tuple[str, int], list[int]] = {}
         self._by_doc: dict[str, list[int]] = {}
         self._meta_values: dict[str, np.ndarray] = {}
+        #: Row ``i`` is the vector of ``chunks[i]`` when known (a published index), else None.
+        self.vectors: np.ndarray | None = None
 
     # --- building and persistence -----------------------------------------------------
     def build(self, chunks: Sequence[Chunk], generation: int | None = None) -> None:
@@ -62,6 +68,8 @@ class LexicalIndex:
                 for c in self.chunks
             ]
             (tmp / "chunks.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            if self.vectors is not None:
+                np.save(tmp / "vectors.npy", self.vectors, allow_pickle=False)
             stamp = {"format": _FORMAT_VERSION, "generation": self.generation, "count": len(self.chunks)}
             (tmp / "stamp.json").write_text(json.dumps(stamp), encoding="utf-8")
             old = folder.with_name(folder.name + ".old")
@@ -82,9 +90,25 @@ class LexicalIndex:
             rows = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
             chunks = [Chunk(r["id"], r["text"], r["embed_text"], r["metadata"]) for r in rows]
             bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False) if chunks else None
+            vectors = None
+            if (folder / "vectors.npy").is_file():
+                vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+                if vectors.ndim != 2 or len(vectors) != len(chunks):
+                    return False
         except (OSError, ValueError, KeyError):
             return False
         self._install(chunks, bm25, generation)
+        self.vectors = vectors
+        return True
+
+    def attach_vectors(self, by_id: Mapping[str, Sequence[float]]) -> bool:
+        """Keep every chunk's vector in chunk order (for publication); False if any is missing."""
+        if not self.chunks or any(c.id not in by_id for c in self.chunks):
+            return False
+        rows = [by_id[c.id] for c in self.chunks]
+        if len({len(r) for r in rows}) != 1:
+            return False
+        self.vectors = np.asarray(rows, dtype=np.float32)
         return True
 
     def _install(self, chunks: list[Chunk], bm25: bm25s.BM25 | None, generation: int | None) -> None:
@@ -104,6 +128,7 @@ class LexicalIndex:
             by_doc[str(c.metadata.get("doc_id", ""))].append(i)
         self._by_doc = {d: sorted(ix, key=lambda i: _ordinal(chunks[i])) for d, ix in by_doc.items()}
         self._meta_values = {}
+        self.vectors = None
 
     # --- lookups ---------------------------------------------------------------------
     def __len__(self) -> int:

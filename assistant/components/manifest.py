@@ -4,7 +4,8 @@ A small SQLite file (``index_dir/manifest.sqlite3``) beside the vectors. Ingest 
 file's content hash with the manifest to skip unchanged files without parsing them, and the
 per-collection ``generation`` counter tells other components (e.g. a BM25 index kept beside
 Chroma) that the index changed and must be rebuilt. It stays under ``index_dir`` even when the
-vectors live on a Chroma server.
+vectors live on a Chroma server, unless ``RESILIENCE_MANIFEST_URL`` names a PostgreSQL database
+that several machines share (:mod:`assistant.components.manifest_postgres`).
 
 Schema changes are explicit numbered migrations (a list of SQL scripts applied in order and
 recorded in ``schema_migrations``), so an old index folder upgrades itself in place.
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 MANIFEST_FILE = "manifest.sqlite3"
 
@@ -85,7 +87,12 @@ class ManifestEntry:
 
 
 class Manifest:
-    """Manifest rows of one Chroma collection. The file is created on first use."""
+    """Manifest rows of one Chroma collection. The file is created on first use.
+
+    The SQL is written once for SQLite and PostgreSQL (upserts with ``ON CONFLICT``, ``?``
+    placeholders); :class:`~assistant.components.manifest_postgres.PostgresManifest` replaces
+    only the connection (which rewrites placeholders), the existence check and the migrations.
+    """
 
     def __init__(self, index_dir: Path, collection: str) -> None:
         self.path = Path(index_dir) / MANIFEST_FILE
@@ -95,8 +102,12 @@ class Manifest:
         #: process's own already sees those writes; any other generation came from elsewhere.
         self.written_generation: int | None = None
 
+    def exists(self) -> bool:
+        """False until the first write: readers of an absent manifest create nothing."""
+        return self.path.exists()
+
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> Iterator[Any]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30)
         try:
@@ -125,7 +136,7 @@ class Manifest:
 
     def generation(self) -> int:
         """Bumped on every committed change of this collection; 0 for a new index."""
-        if not self.path.exists():
+        if not self.exists():
             return 0
         with self._connect() as conn:
             row = conn.execute(
@@ -135,7 +146,7 @@ class Manifest:
 
     def is_dirty(self) -> bool:
         """True while (or if a killed run left) a write unfinished: the store may hold extra chunks."""
-        if not self.path.exists():
+        if not self.exists():
             return False
         with self._connect() as conn:
             row = conn.execute(
@@ -149,7 +160,7 @@ class Manifest:
         with self._connect() as conn:
             conn.execute(
                 "INSERT INTO generations (collection, generation, dirty) VALUES (?, 0, ?)"
-                " ON CONFLICT(collection) DO UPDATE SET dirty = excluded.dirty",
+                " ON CONFLICT (collection) DO UPDATE SET dirty = excluded.dirty",
                 (self.collection, int(dirty)),
             )
 
@@ -167,9 +178,16 @@ class Manifest:
             ).fetchone()
             status, detail = (str(old[0]), str(old[1])) if old else (entry.status, entry.status_detail)
             conn.execute(
-                "INSERT OR REPLACE INTO documents (collection, path, doc_id, content_hash, title, doc_type,"
+                "INSERT INTO documents (collection, path, doc_id, content_hash, title, doc_type,"
                 " jurisdiction, version_date, chunk_count, chunk_ids, ingested_at, effective_date, facts,"
-                " status, status_detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " status, status_detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (collection, path) DO UPDATE SET doc_id = excluded.doc_id,"
+                " content_hash = excluded.content_hash, title = excluded.title,"
+                " doc_type = excluded.doc_type, jurisdiction = excluded.jurisdiction,"
+                " version_date = excluded.version_date, chunk_count = excluded.chunk_count,"
+                " chunk_ids = excluded.chunk_ids, ingested_at = excluded.ingested_at,"
+                " effective_date = excluded.effective_date, facts = excluded.facts,"
+                " status = excluded.status, status_detail = excluded.status_detail",
                 (
                     self.collection,
                     entry.path,
@@ -255,10 +273,10 @@ def _entry(row: tuple[object, ...]) -> ManifestEntry:
     )
 
 
-def _bump(conn: sqlite3.Connection, collection: str) -> int:
+def _bump(conn: Any, collection: str) -> int:
     conn.execute(
         "INSERT INTO generations (collection, generation) VALUES (?, 1)"
-        " ON CONFLICT(collection) DO UPDATE SET generation = generation + 1",
+        " ON CONFLICT (collection) DO UPDATE SET generation = generations.generation + 1",
         (collection,),
     )
     row = conn.execute("SELECT generation FROM generations WHERE collection = ?", (collection,)).fetchone()

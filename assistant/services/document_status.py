@@ -190,7 +190,7 @@ class StatusAnnotator:
         with self._lock:
             if self._done is lexical and self._done_generation == lexical.generation:
                 return
-            entries = self.manifest.entries() if self.manifest.path.exists() else {}
+            entries = self.manifest.entries() if self.manifest.exists() else {}
             self.stamp(lexical.chunks, entries)
             self._done, self._done_generation = lexical, lexical.generation
 

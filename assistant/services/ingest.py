@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.components.index_lock import IndexLock
+from assistant.components.index_lock import WriteLock
 from assistant.components.manifest import Manifest, ManifestEntry
 from assistant.components.vector_store import ChromaStore
 from assistant.domain import Chunk, DocumentLoadError, FileResult, FileStatus, LoadedDocument, sha256_bytes
@@ -98,7 +98,7 @@ class IngestService:
         embeddings: Embeddings,
         store: ChromaStore,
         manifest: Manifest,
-        lock: IndexLock,
+        lock: WriteLock,
     ) -> None:
         self.settings = settings
         self.loader = loader

@@ -504,7 +504,10 @@ class HybridRetriever:
         matrix = None
         if 0 < len(lex) <= MAX_EXACT_CHUNKS:
             ids = [c.id for c in lex.chunks]
-            matrix = DenseMatrix.from_vectors(ids, self.dense.vectors(ids))
+            if lex.vectors is not None:  # a published index brings its own, aligned vectors
+                matrix = DenseMatrix(ids, lex.vectors)
+            else:
+                matrix = DenseMatrix.from_vectors(ids, self.dense.vectors(ids))
         self._matrix = (lex, lex.generation, matrix)
         return matrix
 

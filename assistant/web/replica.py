@@ -62,6 +62,7 @@ def health_report(assistant: Assistant, readiness: Readiness) -> tuple[int, dict
         body["index_generation"] = served.generation
         body["manifest_generation"] = assistant.manifest.generation()
         body["chunks"] = len(served)
+        body["lexical_source"] = assistant.lexical_keeper.source
     except Exception as exc:  # any failure here means "do not route to me"
         log.warning("health check failed: %s", exc)
         body.update(status="error", error=f"{type(exc).__name__}: {exc}"[:300])
