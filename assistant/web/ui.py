@@ -42,7 +42,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         with gr.Tabs():
             chat.build(ctx)
             lookup.build(ctx)
-            assess.build(ctx)
+            assess.build(ctx, demo)
             library.build(ctx, demo)
             about.build(ctx, demo)
         api.register(ctx)

@@ -164,6 +164,79 @@ def test_checklist_form_scores_and_draws_the_chart(
     page.close()
 
 
+def _choose_checklist(page: Any, title: str) -> None:
+    page.locator("#checklist input").click()
+    page.get_by_role("option", name=re.compile(re.escape(title))).click()
+
+
+def test_scorecard_form_has_gates_rubrics_marks_missing_and_takes_an_excel_sheet(
+    browser: Any, web_app: RunningApp, artifacts: Path, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from assistant.services.assess.xlsx_io import write_answers_template
+
+    checklist = load_checklist(web_app.corpus / "checklists" / "district-resilience-scorecard.yaml")
+    assert checklist.gates and any(item.has_rubric for _, item in checklist.items())
+    page = open_app(browser, web_app, ADMIN)
+    page.get_by_role("tab", name="自评").click()
+    _choose_checklist(page, checklist.title)
+    form = f"#form-{checklist.id}"
+    page.wait_for_selector(f"{form} #gate-{checklist.gates[0].id}")
+    rubric_item = next(item for _, item in checklist.items() if item.has_rubric)
+    assert "评分说明" in page.locator(f"#item-{rubric_item.id}").inner_text()
+
+    # answer the gates and the first dimension only: every other item is marked, none answered is
+    for gate in checklist.gates:
+        page.locator(f"#gate-{gate.id} label").first.click()
+    for item in checklist.dimensions[0].items:
+        page.locator(f"#item-{item.id} label").first.click()
+    page.locator(f"#submit-{checklist.id}").click()
+    page.wait_for_selector("#assess-result .error-box")
+    unanswered = checklist.item_count() - len(checklist.dimensions[0].items)
+    assert f"还有 {unanswered} 项未作答" in page.locator("#assess-result").inner_text()
+    page.wait_for_function(f"document.querySelectorAll('{form} .missing').length === {unanswered}")
+    assert page.locator(f"#item-{checklist.dimensions[0].items[0].id}.missing").count() == 0
+    page.locator(f"{form} .missing").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "assess-missing-marked.png"))
+
+    # the Excel route: a blank sheet for the chosen checklist, filled with evidence, uploaded
+    page.locator("#assess-excel").get_by_text("用 Excel 填写").click()
+    page.locator("#assess-template-button").click()
+    page.wait_for_selector("#assess-template a")
+    assert f"{checklist.id}-答题表.xlsx" in page.locator("#assess-template").inner_text().replace("\n", "")
+    filled = write_answers_template(checklist, tmp_path / "答题表.xlsx")
+    workbook = load_workbook(filled)
+    sheet = workbook["答案"]
+    for row in range(2, sheet.max_row + 1):
+        kind = sheet.cell(row, 1).value
+        sheet.cell(row, 5).value = "否" if kind == "门槛" and row == 2 else None
+        if kind == "门槛" and row != 2:
+            sheet.cell(row, 5).value = "是"
+        if kind == "条目":
+            item = next(i for _, i in checklist.items() if i.id == sheet.cell(row, 2).value)
+            sheet.cell(row, 5).value = max(item.options, key=lambda o: o.score).label
+            sheet.cell(row, 7).value = "见区应急局年度演练记录"
+            sheet.cell(row, 8).value = "演练记录.pdf"
+    workbook.save(filled)
+    page.locator("#assess-upload input[type=file]").set_input_files(str(filled))
+    page.locator("#assess-upload-button").click()
+    page.wait_for_selector("#assess-score")
+    assert float(page.locator("#assess-score").inner_text()) > 90
+    gates = page.locator("#assess-gates").inner_text()
+    assert "未满足" in gates and checklist.gates[0].text in gates  # the failed gate caps the level
+    page.locator("#assess-result").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "assess-excel-gates.png"))
+    page.close()
+
+    viewer = open_app(browser, web_app, VIEWER)
+    viewer.get_by_role("tab", name="自评").click()
+    viewer.locator("#assess-excel").get_by_text("用 Excel 填写").click()
+    assert "需要管理员登录" in viewer.locator("#assess-excel-hint").inner_text()
+    assert viewer.locator("#assess-upload-button").is_hidden()
+    viewer.close()
+
+
 def test_admin_uploads_a_document_and_it_is_answered(
     browser: Any, web_app: RunningApp, artifacts: Path, tmp_path: Path
 ) -> None:
