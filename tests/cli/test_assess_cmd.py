@@ -112,3 +112,102 @@ def test_round_numbers_only_rounds_floats() -> None:
     from assistant.cli.assess_cmd import round_numbers
 
     assert round_numbers({"a": [1.23456, 2], "b": None, "c": "x"}) == {"a": [1.23, 2], "b": None, "c": "x"}
+
+
+@pytest.mark.slow
+def test_excel_round_trip_docx_report_trend_and_district_from_the_command_line(tmp_path: Path) -> None:
+    """A department's whole Excel route: export its checklist and a blank sheet, fill the sheet,
+    score it with a Word report, then compare over time and across organisations."""
+    from docx import Document
+    from openpyxl import load_workbook
+
+    data = tmp_path / "data"
+    checklist_xlsx, sheet_xlsx = tmp_path / "清单.xlsx", tmp_path / "答题表.xlsx"
+    exported = run_cli(data, "assess", "family-emergency", "--export-checklist-template", str(checklist_xlsx))
+    assert exported.returncode == 0, exported.stderr
+    blank = run_cli(data, "assess", str(checklist_xlsx), "--export", str(sheet_xlsx))
+    assert blank.returncode == 0, blank.stderr
+    assert history_count(data) == 0  # exporting scores nothing
+
+    best = family_answers(best=True)
+    workbook = load_workbook(sheet_xlsx)
+    sheet = workbook["答案"]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row, 5).value = best[str(sheet.cell(row, 2).value)]
+    sheet.cell(2, 7).value = "已在客厅张贴疏散路线图"
+    sheet.cell(2, 8).value = "路线图.jpg；照片2.png"
+    workbook.save(sheet_xlsx)
+
+    report = tmp_path / "自评报告.docx"
+    scored = run_cli(
+        data,
+        "assess",
+        str(checklist_xlsx),
+        str(sheet_xlsx),
+        "--org",
+        "李家",
+        "--report",
+        str(report),
+        "--json",
+    )
+    assert scored.returncode == 0, scored.stderr
+    out = json.loads(scored.stdout)
+    twin = json.loads(  # the same answers as JSON against the bundled YAML: the same result
+        run_cli(tmp_path / "twin", "assess", "family-emergency", str(_json(tmp_path, best)), "--json").stdout
+    )
+    assert (out["total"], out["level"], out["dimensions"]) == (
+        twin["total"],
+        twin["level"],
+        twin["dimensions"],
+    )
+    first_item = str(sheet.cell(2, 2).value)
+    assert out["item_evidence"][first_item] == {
+        "note": "已在客厅张贴疏散路线图",
+        "attachments": ["路线图.jpg", "照片2.png"],
+    }
+    document = Document(str(report))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    text = "\n".join([p.text for p in document.paragraphs] + cells)
+    assert "李家" in text and "已在客厅张贴疏散路线图" in text
+    assert any(r.reltype.endswith("/image") for r in document.part.rels.values())
+
+    weak = _json(tmp_path, family_answers(best=False))
+    assert run_cli(data, "assess", "family-emergency", str(weak), "--org", "李家").returncode == 0
+    assert run_cli(data, "assess", "family-emergency", str(weak), "--org", "王家").returncode == 0
+    chart = tmp_path / "trend.png"
+    trend = run_cli(
+        data,
+        "history",
+        "--trend",
+        "--org",
+        "李家",
+        "--checklist",
+        "family-emergency",
+        "--chart",
+        str(chart),
+        "--json",
+    )
+    assert trend.returncode == 0, trend.stderr
+    totals = [point["total"] for point in json.loads(trend.stdout)["trend"]]
+    assert totals == [100.0, 0.0] and chart.stat().st_size > 1000
+    district = run_cli(data, "history", "--district", "--checklist", "family-emergency", "--json")
+    assert district.returncode == 0, district.stderr
+    rows = json.loads(district.stdout)["district"]
+    assert {row["org"] for row in rows} == {"李家", "王家"}  # the latest of each organisation
+
+    bad = load_workbook(sheet_xlsx)
+    bad["答案"].cell(3, 5).value = "部分完成"
+    bad.save(sheet_xlsx)
+    refused = run_cli(data, "assess", str(checklist_xlsx), str(sheet_xlsx))
+    assert refused.returncode == 2 and "答案!E3" in refused.stderr and "部分完成" in refused.stderr
+
+
+def _json(folder: Path, answers: dict[str, str]) -> Path:
+    path = folder / f"answers-{len(list(folder.glob('answers-*.json')))}.json"
+    path.write_text(json.dumps(answers, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def history_count(data: Path) -> int:
+    result = run_cli(data, "history", "--json")
+    return len(json.loads(result.stdout)["assessments"])
