@@ -46,15 +46,31 @@ class LexicalIndex:
         self._meta_values: dict[str, np.ndarray] = {}
         #: Row ``i`` is the vector of ``chunks[i]`` when known (a published index), else None.
         self.vectors: np.ndarray | None = None
+        #: Tokens of ``chunks`` between a build and its save (see :func:`saved_tokens`).
+        self._tokens: list[list[str]] | None = None
 
     # --- building and persistence -----------------------------------------------------
-    def build(self, chunks: Sequence[Chunk], generation: int | None = None) -> None:
+    def build(
+        self,
+        chunks: Sequence[Chunk],
+        generation: int | None = None,
+        known_tokens: Mapping[str, tuple[str, list[str]]] | None = None,
+    ) -> None:
+        """Index ``chunks``; ``known_tokens`` (:func:`saved_tokens` of an earlier generation) spares
+        re-tokenising every chunk whose text is unchanged — jieba is most of a rebuild's time."""
         ordered = sorted(chunks, key=lambda c: (str(c.metadata.get("doc_id", "")), _ordinal(c), c.id))
-        corpus_tokens = [self.tokenizer.tokenize(c.embed_text or c.text) or ["∅"] for c in ordered]
+        known = known_tokens or {}
+        corpus_tokens = []
+        for c in ordered:
+            text = c.embed_text or c.text
+            cached = known.get(c.id)
+            reused = cached[1] if cached and cached[0] == text else None
+            corpus_tokens.append(reused or self.tokenizer.tokenize(text) or ["∅"])
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
         if corpus_tokens:
             bm25.index(corpus_tokens, show_progress=False)
         self._install(list(ordered), bm25 if corpus_tokens else None, generation)
+        self._tokens = corpus_tokens  # written by save() for the next rebuild, then dropped
 
     def save(self, folder: Path) -> None:
         """Write atomically: a temp folder renamed over the old one, so a crash leaves one or the other."""
@@ -68,6 +84,9 @@ class LexicalIndex:
                 for c in self.chunks
             ]
             (tmp / "chunks.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            if self._tokens is not None:
+                lines = [" ".join(tokens) for tokens in self._tokens]
+                (tmp / "tokens.json").write_text(json.dumps(lines, ensure_ascii=False), encoding="utf-8")
             if self.vectors is not None:
                 np.save(tmp / "vectors.npy", self.vectors, allow_pickle=False)
             stamp = {"format": _FORMAT_VERSION, "generation": self.generation, "count": len(self.chunks)}
@@ -80,6 +99,7 @@ class LexicalIndex:
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        self._tokens = None  # a serving process does not keep them (about 1 GB at 100,000 chunks)
 
     def load(self, folder: Path, generation: int | None) -> bool:
         """Load a saved index if its stamp matches ``generation``; False means rebuild."""
@@ -129,6 +149,7 @@ class LexicalIndex:
         self._by_doc = {d: sorted(ix, key=lambda i: _ordinal(chunks[i])) for d, ix in by_doc.items()}
         self._meta_values = {}
         self.vectors = None
+        self._tokens = None
 
     # --- lookups ---------------------------------------------------------------------
     def __len__(self) -> int:
@@ -185,6 +206,27 @@ class LexicalIndex:
                 [str(c.metadata.get(key, "")) for c in self.chunks], dtype=object
             )
         return self._meta_values[key]
+
+
+def saved_tokens(folder: Path) -> dict[str, tuple[str, list[str]]]:
+    """``{chunk id: (text, tokens)}`` of a saved index of any generation ({} when unreadable).
+
+    A rebuild after an ingest reuses these for every chunk whose text did not change, so only
+    new or edited chunks are tokenised again. Tokens never contain spaces (the tokenizer drops
+    whitespace), so they are stored space-joined.
+    """
+    try:
+        rows = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+        lines = json.loads((folder / "tokens.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(rows, list) or not isinstance(lines, list) or len(rows) != len(lines):
+        return {}
+    out: dict[str, tuple[str, list[str]]] = {}
+    for row, line in zip(rows, lines, strict=True):
+        if isinstance(row, dict) and isinstance(line, str):
+            out[str(row.get("id"))] = (str(row.get("embed_text") or row.get("text") or ""), line.split(" "))
+    return out
 
 
 def _ordinal(chunk: Chunk) -> int:

@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from assistant.components.lexical_index import LexicalIndex
+from assistant.components.lexical_index import LexicalIndex, saved_tokens
 from assistant.components.tokenizer import ChineseTokenizer
 from assistant.domain import Chunk
 
@@ -106,7 +106,7 @@ class LexicalIndexKeeper:
             return fresh, "published"
         if not self.rebuild:
             return None, ""
-        fresh.build(self.store.get_chunks(), generation)
+        fresh.build(self.store.get_chunks(), generation, known_tokens=saved_tokens(self.folder))
         if self.persist:
             # A read-only index folder still answers; it just rebuilds at the next start.
             with contextlib.suppress(OSError):

@@ -77,3 +77,40 @@ def test_empty_index_scores_nothing() -> None:
     index.build([], generation=0)
     assert len(index) == 0
     assert index.scores(["燃气"]).size == 0
+
+
+class _CountingTokenizer(ChineseTokenizer):
+    """The real tokenizer, counting the texts it was asked to tokenise."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def tokenize(self, text: str) -> list[str]:
+        self.texts.append(text)
+        return super().tokenize(text)
+
+
+def test_a_rebuild_tokenises_only_new_or_changed_chunks(tmp_path: Path) -> None:
+    from assistant.components.lexical_index import saved_tokens
+
+    first = LexicalIndex(ChineseTokenizer())
+    first.build(CHUNKS, generation=1)
+    first.save(tmp_path / "bm25")
+    known = saved_tokens(tmp_path / "bm25")
+    assert set(known) == {c.id for c in CHUNKS}
+
+    edited = _chunk("c1", "第二条 燃气用户应当定期检查燃气软管。", article_no=2)
+    added = _chunk("c4", "第四条 台风来临前物业应当检查广告牌。", article_no=4)
+    chunks = [CHUNKS[0], edited, CHUNKS[2], CHUNKS[3], added]
+    counting = _CountingTokenizer()
+    reused = LexicalIndex(counting)
+    reused.build(chunks, generation=2, known_tokens=known)
+    assert sorted(counting.texts) == sorted([edited.embed_text, added.embed_text])
+
+    fresh = LexicalIndex(ChineseTokenizer())
+    fresh.build(chunks, generation=2)
+    for question in ("燃气软管", "台风 广告牌", "电动自行车 楼道"):
+        tokens = fresh.tokenizer.tokenize(question)
+        assert (reused.scores(tokens) == fresh.scores(tokens)).all()
+    assert saved_tokens(tmp_path / "missing") == {}
