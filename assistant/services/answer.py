@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.components.llm import ChatStreamer, LLMError
-from assistant.services.answer_plans import make_plan
+from assistant.services.answer_plans import in_danger, make_plan
 from assistant.services.compose import Citation, ExtractiveComposer, format_source, repeal_notices
 from assistant.services.follow_up import FollowUp, FollowUpResolver, StandAloneRule, default_resolver
 from assistant.services.input_limits import check_history, check_question
@@ -197,7 +197,12 @@ class AnswerService:
         # a matched self-rescue guide for someone in danger is never withheld for weak wording
         weak = self.refusal.refuse(retrieval.signals) and not plan.urgent
         if reason or not retrieval.items or weak:
-            text = self._refusal_text(reason)
+            # A refused question whose likeliest intent is an emergency, or with words of danger
+            # to life, gets the emergency numbers first (prompts/refusal_emergency.txt), not a list
+            # of topics: the library has no guide for it, but the person may be in danger.
+            likeliest = max(retrieval.intent, key=retrieval.intent.__getitem__, default="")
+            danger = likeliest == "emergency" or in_danger(resolved, self.composer.emergency.danger_words)
+            text = self._refusal_text(reason, emergency=danger and not reason)
             result = self._result(
                 question, resolved, audience, text, True, [], retrieval, started, t_retrieved, notes, id
             )
@@ -368,8 +373,8 @@ class AnswerService:
     def _prompt(self, name: str) -> str:
         return (self.prompts_dir / name).read_text(encoding="utf-8").strip()
 
-    def _refusal_text(self, reason: str | None = None) -> str:
-        text = self._prompt("refusal.txt")
+    def _refusal_text(self, reason: str | None = None, emergency: bool = False) -> str:
+        text = self._prompt("refusal_emergency.txt" if emergency else "refusal.txt")
         return f"（{reason}。）\n{text}" if reason else text
 
     def _result(

@@ -68,6 +68,22 @@ def test_out_of_domain_is_refused(sample_assistant: Assistant) -> None:
         assert "没有找到" in result.answer or "不在" in result.answer
 
 
+def test_a_refused_emergency_leads_with_the_emergency_numbers(sample_assistant: Assistant) -> None:
+    # among the regulations nothing covers a dog bite: still refused (nothing is made up), but
+    # the numbers come first
+    result = sample_assistant.answer_service.ask(
+        "被狗咬了一口出血了，要怎么处理伤口", audience="resident", filters={"doc_type": "regulation"}
+    )
+    assert result.refused and result.citations == []
+    first_line = result.answer.splitlines()[0]
+    assert first_line.startswith("⚠️") and "120" in first_line
+    assert "没有针对这一情况的处置指南" in result.answer
+    calm = sample_assistant.answer_service.ask(
+        "红烧肉怎么做才好吃", audience="resident", filters={"doc_type": "regulation"}
+    )
+    assert calm.refused and not calm.answer.startswith("⚠️")
+
+
 def test_follow_up_keeps_the_topic_and_swaps_the_subject(sample_assistant: Assistant) -> None:
     history = ["台风红色预警后居委会要做什么"]
     result = sample_assistant.answer_service.ask("那物业呢？", audience="staff", history=history)
