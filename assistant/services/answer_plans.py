@@ -72,6 +72,23 @@ def in_danger(question: str, danger_words: Sequence[str]) -> bool:
     return any(word in question for word in danger_words)
 
 
+def about_the_question(
+    question: str, guide: Chunk, lexical: LexicalIndex, danger_words: Sequence[str] = ()
+) -> bool:
+    """Whether the guide shares a content word (or a danger word) with the question.
+
+    An urgent plan shows a guide even on weak evidence, so the guide must at least be about what
+    was asked: for 外婆噎住了喘不上气 the best-ranked guide was heat stroke's, and its steps were
+    shown under the 120 line. Without a shared word the question is answered, or refused with
+    the emergency numbers first, like any other.
+    """
+    words = set(lexical.tokenizer.words(question)) | {w for w in danger_words if w in question}
+    if not words:
+        return False
+    text = str(guide.metadata.get("title", "")) + "".join(c.text for c in document_chunks(lexical, guide))
+    return any(word in text for word in words)
+
+
 def document_chunks(lexical: LexicalIndex, chunk: Chunk) -> list[Chunk]:
     """Every chunk of ``chunk``'s document, in reading order."""
     return [lexical.chunks[i] for i in lexical.document(str(chunk.metadata.get("doc_id", "")))]
@@ -240,7 +257,8 @@ def _make_plan(
                 evidence,
                 numbers or list(GENERAL_NUMBERS),
                 whole_cards=True,
-                urgent=intent == "emergency" or danger,
+                urgent=(intent == "emergency" or danger)
+                and about_the_question(question, lead.chunk, lexical, danger_words),
             )
         if danger:
             return AnswerPlan("general", list(items[:max_sources]), list(GENERAL_NUMBERS))

@@ -173,6 +173,8 @@ def test_only_danger_or_emergency_intent_makes_a_plan_urgent(assistant: Assistan
     assert not make_plan("红烧肉怎么做", "resident", "out_of_scope", [lead], lexical, ()).urgent
     assert make_plan("电梯里出不去了", "resident", "emergency", [lead], lexical, ()).urgent
     assert make_plan("人被困住了", "resident", "obligation", [lead], lexical, ("被困",)).urgent
+    # an emergency the guide is not about (no shared word): not shown regardless of evidence
+    assert not make_plan("外婆噎住了喘不上气", "resident", "emergency", [lead], lexical, ()).urgent
 
 
 def test_the_answer_takes_the_likeliest_answerable_intent_not_out_of_scope() -> None:
