@@ -108,15 +108,21 @@ def upload(ctx: WebContext, files: list[str] | None, request: Any, progress: Any
     folder.mkdir(parents=True, exist_ok=True)
     refused: list[FileResult] = []
     accepted: list[StagedUpload] = []
+    names: set[str] = set()
     for given in files[:MAX_UPLOAD_FILES]:
         source = Path(given)
         name = safe_upload_name(source.name)
         reason = check_upload(source, ctx.assistant.settings.upload_max_mb)
         if reason is None and Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
             reason = f"不支持的文件类型；只接受 {'、'.join(ALLOWED_SUFFIXES)}"
+        if reason is None and name in names:
+            # Two files for one kept copy: staging the second over the first would leave the
+            # first's backup behind, and the next start would "recover" the old version.
+            reason = f"本次上传中已有同名文件 {name}，此文件未处理（请分开上传或改名）"
         if reason:
             refused.append(FileResult(name, "failed", reason=reason))
             continue
+        names.add(name)
         accepted.append(StagedUpload.put(source, folder / name, staging))
     for extra in files[MAX_UPLOAD_FILES:]:
         limit = MAX_UPLOAD_FILES

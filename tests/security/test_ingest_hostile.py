@@ -145,6 +145,29 @@ def test_failed_reupload_keeps_the_file_and_its_chunks(assistant: Assistant, tmp
     assert not any(staging_dir(library.uploads_dir(ctx)).iterdir())
 
 
+def test_two_files_of_one_name_in_one_upload_keep_the_first_and_leave_no_backup(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    """A left-over backup would be "recovered" at the next start, undoing a reported upload."""
+    from assistant.services.uploads import recover_staged_uploads
+
+    ctx = _ctx(assistant)
+    for version, folder in (("版本一", "a"), ("版本二", "b"), ("版本三", "c")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "plan.md").write_text(
+            f"# 预案\n\n## 说明\n\n这是{version}的应急预案内容。\n", encoding="utf-8"
+        )
+    assert library.upload(ctx, [str(tmp_path / "a" / "plan.md")], ADMIN)[0][1] == "已添加"
+    rows = library.upload(ctx, [str(tmp_path / "b" / "plan.md"), str(tmp_path / "c" / "plan.md")], ADMIN)
+    assert len(rows) == 2  # one row per file sent
+    assert sorted(row[1] for row in rows) == ["失败", "已更新"]
+    assert any("同名文件" in row[3] for row in rows)
+    kept = library.uploads_dir(ctx) / "plan.md"
+    assert "版本二" in kept.read_text(encoding="utf-8")
+    assert not any(staging_dir(library.uploads_dir(ctx)).iterdir())
+    assert recover_staged_uploads(library.uploads_dir(ctx)) == []  # a restart changes nothing
+
+
 def test_failed_first_upload_leaves_nothing(assistant: Assistant, tmp_path: Path) -> None:
     ctx = _ctx(assistant)
     bad = tmp_path / "broken.pdf"
