@@ -3,7 +3,8 @@
 Why a trained classifier and not the audience: a resident asking 谁来修 wants the article, a
 staff member asking what to do when a pipe bursts may want the procedure card. The model is a
 logistic regression over hashed character 1–3-grams (no vocabulary to ship, so the file is
-just the weights), trained on the intents of the blind-written question set. Scoring is a
+just the weights), trained on the intents of the blind-written question set and of the
+intent-only set (eval/intent_questions.jsonl). Scoring is a
 sparse dot product: deterministic and well under a millisecond.
 """
 
