@@ -10,6 +10,7 @@ sparse dot product: deterministic and well under a millisecond.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +39,31 @@ class IntentModel:
         self._weights: np.ndarray | None = None
         self._bias: np.ndarray | None = None
         self._vec: object | None = None
+        self._lock = threading.Lock()
 
     def available(self) -> bool:
         return self.path.is_file()
 
     def _load(self) -> None:
-        data = np.load(self.path)
-        classes = tuple(str(c) for c in data["classes"])
-        if classes != CLASSES:
-            raise ValueError(f"{self.path}: classes {classes} differ from {CLASSES}; retrain")
-        self._weights = data["weights"].astype(np.float64)
-        self._bias = data["bias"].astype(np.float64)
-        self._vec = _vectorizer()
+        # Under a lock, and the vectoriser set before the weights that readers test: a replica's
+        # first burst of requests once saw weights without a vectoriser (AttributeError, HTTP 500,
+        # and nginx took both replicas out for 5 s).
+        with self._lock:
+            if self._weights is not None:
+                return
+            data = np.load(self.path)
+            classes = tuple(str(c) for c in data["classes"])
+            if classes != CLASSES:
+                raise ValueError(f"{self.path}: classes {classes} differ from {CLASSES}; retrain")
+            self._vec = _vectorizer()
+            self._bias = data["bias"].astype(np.float64)
+            self._weights = data["weights"].astype(np.float64)
 
     def predict(self, question: str) -> dict[str, float]:
         if self._weights is None:
             self._load()
-        assert self._weights is not None and self._bias is not None
-        x = self._vec.transform([question])  # type: ignore[union-attr]
+        assert self._weights is not None and self._bias is not None and self._vec is not None
+        x = self._vec.transform([question])  # type: ignore[attr-defined]
         logits = np.asarray(x @ self._weights.T).ravel() + self._bias
         logits -= logits.max()
         probs = np.exp(logits)

@@ -30,3 +30,18 @@ def test_c_is_chosen_on_dev_by_macro_f1_deterministically() -> None:
     assert scores[best] == max(scores.values())
     assert all(best <= c for c in C_GRID if scores[c] == scores[best])  # ties go to the smaller C
     assert choose_c(train, dev) == (best, scores)
+
+
+def test_the_first_predictions_from_many_threads_at_once_all_succeed() -> None:
+    """A replica's first burst of requests: every thread finds the model whole."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.factory import MODELS_DIR
+    from assistant.services.ranking.intent import IntentModel
+
+    for _ in range(5):
+        model = IntentModel(MODELS_DIR / "intent.npz")
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            results = list(pool.map(model.predict, ["家里燃气泄漏了怎么办"] * 64))
+        assert all(abs(sum(r.values()) - 1.0) < 1e-9 for r in results)
+        assert len({max(r, key=r.__getitem__) for r in results}) == 1
