@@ -53,7 +53,9 @@ class DenseMatrix:
         self.vectors = (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
 
     @classmethod
-    def from_vectors(cls, ids: Sequence[str], by_id: Mapping[str, Sequence[float]]) -> DenseMatrix | None:
+    def from_vectors(
+        cls, ids: Sequence[str], by_id: Mapping[str, Sequence[float] | np.ndarray]
+    ) -> DenseMatrix | None:
         """The matrix for ``ids`` if every one has a vector of the same length, else None."""
         if not ids or len(ids) > MAX_EXACT_CHUNKS or any(i not in by_id for i in ids):
             return None

@@ -121,7 +121,7 @@ class LexicalIndex:
         self.vectors = vectors
         return True
 
-    def attach_vectors(self, by_id: Mapping[str, Sequence[float]]) -> bool:
+    def attach_vectors(self, by_id: Mapping[str, Sequence[float] | np.ndarray]) -> bool:
         """Keep every chunk's vector in chunk order (for publication); False if any is missing."""
         if not self.chunks or any(c.id not in by_id for c in self.chunks):
             return False

@@ -15,6 +15,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from assistant.domain import Chunk, ScoredChunk
 from assistant.settings import Settings
 
@@ -181,12 +183,16 @@ class ChromaStore:
         chunks.sort(key=lambda chunk: chunk.id)
         return chunks
 
-    def vectors(self, ids: list[str]) -> dict[str, list[float]]:
-        """Stored vectors by id (ids not stored are absent), for an in-memory exact search."""
-        found: dict[str, list[float]] = {}
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id (ids not stored are absent), for an in-memory exact search.
+
+        float32 arrays, not lists: at 100,000 chunks lists of Python floats took ~1.6 GB while
+        the matrix was built (a serving process peaked at 3.6 GB; the matrix itself is 200 MB).
+        """
+        found: dict[str, np.ndarray] = {}
         for page in self._pages(ids, None, include=["embeddings"]):
             for cid, vector in zip(page["ids"], page["embeddings"], strict=True):
-                found[cid] = [float(x) for x in vector]
+                found[cid] = np.asarray(vector, dtype=np.float32)
         return found
 
     def query(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[ScoredChunk]:

@@ -19,8 +19,11 @@ import contextlib
 import re
 import shutil
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
+
+import numpy as np
 
 from assistant.components.lexical_index import LexicalIndex, saved_tokens
 from assistant.components.tokenizer import ChineseTokenizer
@@ -36,7 +39,7 @@ class ChunkSource(Protocol):
 
     def refresh(self) -> None: ...
 
-    def vectors(self, ids: list[str]) -> dict[str, list[float]]: ...
+    def vectors(self, ids: list[str]) -> Mapping[str, Sequence[float] | np.ndarray]: ...
 
 
 class GenerationSource(Protocol):
