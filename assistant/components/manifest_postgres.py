@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -75,6 +76,10 @@ class PostgresManifest(Manifest):
         self.collection = collection
         self._migrated = False
         self.written_generation: int | None = None
+        # One connection per manifest, reused: every question reads the generation, and a new
+        # connection per read cost 13 ms on loopback (a reused one well under a millisecond).
+        self._conn: Any = None
+        self._conn_lock = threading.Lock()
 
     @property
     def location(self) -> str:
@@ -86,15 +91,29 @@ class PostgresManifest(Manifest):
 
     @contextmanager
     def _connect(self) -> Iterator[Any]:
-        conn = _connect_raw(self.url)
-        try:
-            if not self._migrated:
-                migrate_postgres(conn)
-                self._migrated = True
-            with conn.transaction():
-                yield _Connection(conn)
-        finally:
-            conn.close()
+        """The shared connection, one transaction at a time; a broken one is replaced next call."""
+        import psycopg
+
+        with self._conn_lock:
+            if self._conn is None or self._conn.closed:
+                self._conn = _connect_raw(self.url, autocommit=True)
+            conn = self._conn
+            try:
+                if not self._migrated:
+                    migrate_postgres(conn)
+                    self._migrated = True
+                with conn.transaction():
+                    yield _Connection(conn)
+            except psycopg.OperationalError:
+                conn.close()  # the server went away or restarted: reconnect on the next call
+                self._conn = None
+                raise
+
+    def close(self) -> None:
+        with self._conn_lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 def migrate_postgres(conn: Any) -> int:

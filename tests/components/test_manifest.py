@@ -8,7 +8,7 @@ from pathlib import Path
 from assistant.components.manifest import MIGRATIONS, Manifest, ManifestEntry
 
 
-def _entry(path: str, ids: list[str]) -> ManifestEntry:
+def manifest_entry(path: str, ids: list[str]) -> ManifestEntry:
     return ManifestEntry(
         path=path,
         doc_id="doc-" + path,
@@ -26,8 +26,8 @@ def test_record_read_remove_and_generation(tmp_path: Path) -> None:
     manifest = Manifest(tmp_path, "chunks__a")
     assert manifest.generation() == 0
     assert not (tmp_path / "manifest.sqlite3").exists()  # reading an absent manifest creates nothing
-    manifest.record(_entry("/x/a.md", ["2", "1"]))
-    manifest.record(_entry("/x/b.md", ["3"]))
+    manifest.record(manifest_entry("/x/a.md", ["2", "1"]))
+    manifest.record(manifest_entry("/x/b.md", ["3"]))
     assert manifest.generation() == 2
     got = Manifest(tmp_path, "chunks__a").get("/x/a.md")
     assert got is not None
@@ -38,7 +38,7 @@ def test_record_read_remove_and_generation(tmp_path: Path) -> None:
 
 
 def test_collections_are_separate(tmp_path: Path) -> None:
-    Manifest(tmp_path, "chunks__a").record(_entry("/x/a.md", ["1"]))
+    Manifest(tmp_path, "chunks__a").record(manifest_entry("/x/a.md", ["1"]))
     other = Manifest(tmp_path, "chunks__b")
     assert other.entries() == {}
     assert other.generation() == 0
@@ -46,8 +46,8 @@ def test_collections_are_separate(tmp_path: Path) -> None:
 
 def test_migrations_are_recorded_and_applied_once(tmp_path: Path) -> None:
     manifest = Manifest(tmp_path, "chunks__a")
-    manifest.record(_entry("/x/a.md", ["1"]))
-    Manifest(tmp_path, "chunks__a").record(_entry("/x/b.md", ["2"]))  # reopening must not re-run them
+    manifest.record(manifest_entry("/x/a.md", ["1"]))
+    Manifest(tmp_path, "chunks__a").record(manifest_entry("/x/b.md", ["2"]))  # reopening must not re-run them
     with sqlite3.connect(tmp_path / "manifest.sqlite3") as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
     assert versions == list(range(1, len(MIGRATIONS) + 1))

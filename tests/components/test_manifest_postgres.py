@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from assistant.components.index_lock import WAITING_MESSAGE, IndexBusyError
-from assistant.components.manifest import MIGRATIONS, Manifest, ManifestEntry
+from assistant.components.manifest import MIGRATIONS, Manifest
 from assistant.components.manifest_postgres import PostgresIndexLock, PostgresManifest, redact
+from tests.components.test_manifest import manifest_entry
 from tests.postgres_server import postgres_available, running_postgres
 
 pytestmark = [
@@ -34,20 +35,6 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield running
 
 
-def _entry(path: str, ids: list[str]) -> ManifestEntry:
-    return ManifestEntry(
-        path=path,
-        doc_id="doc-" + path,
-        content_hash="h-" + path,
-        title="标题",
-        doc_type="regulation",
-        jurisdiction="上海",
-        version_date="2021-11-25",
-        chunk_count=len(ids),
-        chunk_ids=ids,
-    )
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def make_manifest(request: pytest.FixtureRequest, tmp_path: Path) -> object:
     """A factory of manifests on one back end (the same contract holds for both)."""
@@ -61,9 +48,9 @@ def make_manifest(request: pytest.FixtureRequest, tmp_path: Path) -> object:
 def test_rows_generations_and_dirty_mark_behave_alike(make_manifest) -> None:  # type: ignore[no-untyped-def]
     manifest = make_manifest("a")
     assert manifest.generation() == 0 and not manifest.is_dirty()
-    manifest.record(_entry("/x/a.md", ["2", "1"]))
-    manifest.record(_entry("/x/b.md", ["3"]))
-    manifest.record(_entry("/x/b.md", ["4", "3"]))  # replace: the upsert path
+    manifest.record(manifest_entry("/x/a.md", ["2", "1"]))
+    manifest.record(manifest_entry("/x/b.md", ["3"]))
+    manifest.record(manifest_entry("/x/b.md", ["4", "3"]))  # replace: the upsert path
     assert manifest.generation() == 3
     assert manifest.written_generation == 3
     reopened = make_manifest("a").get("/x/b.md")
@@ -73,7 +60,7 @@ def test_rows_generations_and_dirty_mark_behave_alike(make_manifest) -> None:  #
     manifest.set_dirty(False)
     assert manifest.set_statuses({"/x/a.md": ("current", "{}")}) == 1
     assert manifest.set_statuses({"/x/a.md": ("current", "{}")}) == 0  # unchanged rows are not counted
-    manifest.record(_entry("/x/a.md", ["1"]))
+    manifest.record(manifest_entry("/x/a.md", ["1"]))
     assert make_manifest("a").get("/x/a.md").status == "current"  # record keeps the computed status
     manifest.remove("/x/a.md")
     assert list(manifest.entries()) == ["/x/b.md"]
@@ -158,3 +145,18 @@ def test_unreachable_database_is_named_without_its_password() -> None:
     assert "secret" not in str(caught.value) and "127.0.0.1:1" in str(caught.value)
     assert redact("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
     assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_one_connection_is_reused_and_replaced_after_the_server_drops_it(url: str) -> None:
+    import psycopg
+
+    manifest = PostgresManifest(url, "reconnect")
+    manifest.record(manifest_entry("/x/a.md", ["1"]))
+    first = manifest._conn
+    assert manifest.generation() == 1 and manifest._conn is first  # reads reuse the connection
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (first.info.backend_pid,))
+    with pytest.raises(psycopg.OperationalError):
+        manifest.generation()  # this read fails (the replica's health check says so) …
+    assert manifest.generation() == 1 and manifest._conn is not first  # … the next one reconnects
+    manifest.close()
