@@ -19,6 +19,7 @@ import contextlib
 import re
 import shutil
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +33,9 @@ from assistant.domain import Chunk
 #: Published generations kept besides the newest (a replica may still be loading one of them).
 KEEP_PUBLISHED = 2
 _GENERATION_FOLDER = re.compile(r"^gen-(\d+)$")
+#: While a new generation is not yet published, a replica looks for it at most this often
+#: (every question asks for the current index; the poller asks every few seconds).
+MISSING_RETRY_S = 1.0
 
 
 class ChunkSource(Protocol):
@@ -76,6 +80,9 @@ class LexicalIndexKeeper:
         self.source = ""
         self._current: LexicalIndex | None = None
         self._lock = threading.Lock()
+        #: The generation last found unpublished, and when (see :data:`MISSING_RETRY_S`).
+        self._missing: int | None = None
+        self._missing_at = 0.0
 
     def current(self) -> LexicalIndex:
         """The index for the store's present generation (cheap when nothing changed)."""
@@ -86,8 +93,15 @@ class LexicalIndexKeeper:
         with self._lock:
             if self._current is not None and self._current.generation == generation:
                 return self._current
+            if (
+                self._current is not None
+                and self._missing == generation
+                and time.monotonic() - self._missing_at < MISSING_RETRY_S
+            ):
+                return self._current  # asked again before the publication could have appeared
             fresh, source = self._obtain(generation)
             if fresh is None:
+                self._missing, self._missing_at = generation, time.monotonic()
                 if self._current is not None:
                     return self._current  # the last whole generation, until the new one is published
                 raise LexicalNotReady(
@@ -98,17 +112,21 @@ class LexicalIndexKeeper:
             return fresh
 
     def _obtain(self, generation: int) -> tuple[LexicalIndex | None, str]:
-        if self._current is not None and self.manifest.written_generation != generation:
-            # Another process changed the index: reopen the store so dense search and a rebuild
-            # see its writes (a local Chroma client caches its vectors).
-            self.store.refresh()
+        # Another process changed the index: reopen the store so dense search and a rebuild see
+        # its writes (a local Chroma client caches its vectors) — once, when the swap happens.
+        stale_store = self._current is not None and self.manifest.written_generation != generation
         fresh = LexicalIndex(self.tokenizer)
+        source = ""
         if fresh.load(self.folder, generation):
-            return fresh, "loaded"
-        if self.published is not None and fresh.load(self.published / f"gen-{generation}", generation):
-            return fresh, "published"
-        if not self.rebuild:
+            source = "loaded"
+        elif self.published is not None and fresh.load(self.published / f"gen-{generation}", generation):
+            source = "published"
+        elif not self.rebuild:
             return None, ""
+        if stale_store:
+            self.store.refresh()
+        if source:
+            return fresh, source
         fresh.build(self.store.get_chunks(), generation, known_tokens=saved_tokens(self.folder))
         if self.persist:
             # A read-only index folder still answers; it just rebuilds at the next start.
