@@ -7,8 +7,6 @@ manifest whose own saved copy is gone, as on another machine.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,8 @@ import pytest
 
 from assistant.factory import build_assistant
 from assistant.services.lexical_sync import KEEP_PUBLISHED, LexicalNotReady
-from assistant.settings import PROJECT_ROOT, load_settings
+from assistant.settings import load_settings
+from tests.services.test_lexical_sync import ingest_cli
 
 pytestmark = pytest.mark.slow
 
@@ -24,28 +23,11 @@ DUTY = "# 防汛值班说明\n\n## 汛期值班安排\n\n汛期街道实行二�
 MANHOLE = "# 窨井盖巡查说明\n\n## 窨井盖巡查要求\n\n暴雨前物业应当逐个检查小区窨井盖是否缺失或者松动。\n"
 
 
-def _worker_ingest(index: Path, published: Path, path: Path) -> dict[str, object]:
-    import json
-
-    env_args = ["env", f"RESILIENCE_LEXICAL_DIR={published}"]
-    done = subprocess.run(
-        [*env_args, sys.executable, "-m", "assistant", "ingest", str(path), "--index", str(index), "--json"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    report: dict[str, object] = json.loads(done.stdout)
-    return report
-
-
 def test_replicas_load_the_published_generation_and_wait_for_the_next(tmp_path: Path) -> None:
     index, published = tmp_path / "index", tmp_path / "published"
     (tmp_path / "a.md").write_text(DUTY, encoding="utf-8")
     (tmp_path / "b.md").write_text(MANHOLE, encoding="utf-8")
-    report = _worker_ingest(index, published, tmp_path / "a.md")
+    report = ingest_cli(index, tmp_path / "a.md", published)
     folder = Path(str(report["published"]))
     assert folder.parent.parent == published and (folder / "vectors.npy").is_file()
     shutil.rmtree(index / "bm25")  # the replica is on another machine: no local copy
@@ -68,32 +50,20 @@ def test_replicas_load_the_published_generation_and_wait_for_the_next(tmp_path: 
     assert replica.answer_service.ask("汛期街道值班怎么安排").citations[0].file == "a.md"
 
     # A new generation written but not yet published: the replica keeps the whole old one.
-    _ingest_without_publishing(index, tmp_path / "b.md")
+    ingest_cli(index, tmp_path / "b.md")
     assert replica.lexical_keeper.current() is served
     assert replica.manifest.generation() > int(served.generation or 0)
 
-    report = _worker_ingest(index, published, tmp_path / "b.md")  # unchanged file: publishes the generation
+    report = ingest_cli(index, tmp_path / "b.md", published)  # unchanged file: publishes the generation
     newer = replica.lexical_keeper.current()
     assert newer is not served and newer.generation == replica.manifest.generation()
     assert {c.metadata["file"] for c in newer.chunks} == {"a.md", "b.md"}
     assert len([p for p in published.iterdir() for _ in p.iterdir()]) <= KEEP_PUBLISHED + 1
 
 
-def _ingest_without_publishing(index: Path, path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "assistant", "ingest", str(path), "--index", str(index), "--json"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-
-
 def test_a_replica_with_nothing_published_is_not_ready(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text(DUTY, encoding="utf-8")
-    _ingest_without_publishing(tmp_path / "index", tmp_path / "a.md")
+    ingest_cli(tmp_path / "index", tmp_path / "a.md")
     shutil.rmtree(tmp_path / "index" / "bm25", ignore_errors=True)
     replica = build_assistant(
         load_settings(
