@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from assistant.services.assess import AssessmentService
     from assistant.services.ingest import IngestService
     from assistant.services.lexical_sync import LexicalIndexKeeper
+    from assistant.services.ranking.card_router import CardRouter
     from assistant.services.retrieve import HybridRetriever
 
 
@@ -38,6 +39,12 @@ LEARNED_REFUSAL_MIN_CHUNKS = 1000
 
 #: Trained models shipped with the package (``python -m assistant train-ranker`` rewrites them).
 MODELS_DIR = Path(__file__).resolve().parent / "models"
+
+
+def card_router_path(settings: Settings) -> Path:
+    """The card router's weights, per embedder like the ranker (its dense features differ)."""
+    ranker = ranker_model_path(settings)
+    return ranker.with_name(ranker.stem + "-cards.json")
 
 
 def ranker_model_path(settings: Settings) -> Path:
@@ -214,8 +221,32 @@ class Assistant:
         slots = s.corpus_dir / "follow_up_slots.yaml"
         follow_ups = FollowUpResolver.load(slots) if slots.is_file() else None
         return AnswerService(
-            self.retriever, composer, refusal, templates, s.prompts_dir, s.top_k, llm, scope, follow_ups
+            self.retriever,
+            composer,
+            refusal,
+            templates,
+            s.prompts_dir,
+            s.top_k,
+            llm,
+            scope,
+            follow_ups,
+            card_router=self.card_router,
         )
+
+    @cached_property
+    def card_router(self) -> CardRouter:
+        """Chooses the guide a person would open (weights beside the embedder's ranker)."""
+        from assistant.services.follow_up import SlotVocabulary
+        from assistant.services.ranking.card_router import CardFeatures, CardRouter, HazardReader
+
+        vocabulary = SlotVocabulary.load(self.settings.corpus_dir / "follow_up_slots.yaml")
+        retriever = self.retriever
+        features = CardFeatures(
+            retriever.embedder.embed_query,
+            retriever.dense.vectors,
+            HazardReader(lambda text: [(m.slot, m.value) for m in vocabulary.mentions(text)]),
+        )
+        return CardRouter(card_router_path(self.settings), features)
 
     def warm_up(self) -> None:
         """Load the embedder, jieba and the BM25 index now, so the first question answers at once."""

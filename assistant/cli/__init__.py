@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.chunks_cmd",
     "assistant.cli.eval_cmd",
     "assistant.cli.train_ranker_cmd",
+    "assistant.cli.train_router_cmd",
     "assistant.cli.bench_cmd",
     "assistant.cli.assess_cmd",
     "assistant.cli.mcp_cmd",

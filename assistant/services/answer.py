@@ -19,6 +19,7 @@ from assistant.services.compose import Citation, ExtractiveComposer, format_sour
 from assistant.services.follow_up import FollowUp, FollowUpResolver, StandAloneRule, default_resolver
 from assistant.services.input_limits import check_history, check_question
 from assistant.services.llm_guard import check_generated
+from assistant.services.ranking.card_router import CardChoice, CardRouter
 from assistant.services.retrieve import HybridRetriever, Retrieval
 from assistant.services.scope import ScopeRules
 
@@ -131,8 +132,10 @@ class AnswerService:
         scope: ScopeRules | None = None,
         follow_ups: FollowUpResolver | None = None,
         stands_alone: StandAloneRule | None = None,
+        card_router: CardRouter | None = None,
     ) -> None:
         self.retriever = retriever
+        self.card_router = card_router
         self.composer = composer
         self.refusal = refusal
         self.templates = templates
@@ -186,6 +189,7 @@ class AnswerService:
             self.composer.emergency.danger_words,
             max_sources=min(k or 3, 3),
             slots=self.follow_ups.vocabulary,
+            guide=self._guide(resolved, retrieval),
         )
         t_retrieved = time.perf_counter()
         notes: list[str] = []
@@ -196,7 +200,7 @@ class AnswerService:
         reason = self.scope.out_of_scope(resolved, titles)
         # a matched self-rescue guide for someone in danger is never withheld for weak wording
         weak = self.refusal.refuse(retrieval.signals) and not plan.urgent
-        if reason or not retrieval.items or weak:
+        if reason or not plan.evidence or weak:
             # A refused question whose likeliest intent is an emergency, or with words of danger
             # to life, gets the emergency numbers first (prompts/refusal_emergency.txt), not a list
             # of topics: the library has no guide for it, but the person may be in danger.
@@ -251,6 +255,21 @@ class AnswerService:
                 notes,
                 id,
             ),
+        )
+
+    def _guide(self, question: str, retrieval: Retrieval) -> CardChoice | None:
+        """The card router's guide for the question (None when no router is installed or the
+        retrieval kept no query vector, as in BM25-only mode)."""
+        router = self.card_router
+        if (
+            router is None
+            or not router.available()
+            or retrieval.lexical is None
+            or not retrieval.query_vector
+        ):
+            return None
+        return router.choose(
+            question, retrieval.lexical, "guide", retrieval.query_vector, retrieval.bm25, retrieval.items
         )
 
     def _resolve(

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
 from assistant.services.follow_up import SlotVocabulary
+from assistant.services.ranking.card_router import CardChoice
 
 CARD_TYPES = frozenset({"guide", "procedure", "responsibility", "case", "weak_point", "strategy"})
 POLICY_TYPES = frozenset({"paper", "case", "strategy", "weak_point"})
@@ -103,6 +104,39 @@ def guide_sections(lexical: LexicalIndex, guide: Chunk) -> list[Chunk]:
     return out
 
 
+def routed_guide(choice: CardChoice, ranked: list[ScoredChunk], lexical: LexicalIndex) -> list[ScoredChunk]:
+    """The ranked sections of the router's guide (its first action section when none was
+    ranked); empty when the router found that no guide covers the question."""
+    if choice.doc_id is None:
+        return []
+    own = [i for i in ranked if str(i.chunk.metadata.get("doc_id", "")) == choice.doc_id]
+    if own:
+        return own
+    rows = lexical.document(choice.doc_id)
+    if not rows:
+        return []
+    chunks = [lexical.chunks[r] for r in rows]
+    first = next((c for c in chunks if is_action_section(c)), chunks[0])
+    return [ScoredChunk(first, choice.probability, {"router": choice.probability})]
+
+
+def _summary_card(cards: list[ScoredChunk], guide: CardChoice | None, lexical: LexicalIndex) -> ScoredChunk:
+    """The card shown after the article: the ranker's best card, unless it is a section of
+    another guide than the one the router chose (电瓶车能推进电梯带上楼吗 had the lift guide's
+    千万不要 under the e-bike article) — then the chosen guide's own best section."""
+    best = cards[0]
+    if guide is None or guide.doc_id is None or _type(best.chunk) != "guide":
+        return best
+    if str(best.chunk.metadata.get("doc_id", "")) == guide.doc_id:
+        return best
+    own = [c for c in cards if str(c.chunk.metadata.get("doc_id", "")) == guide.doc_id]
+    if own:
+        return own[0]
+    if guide.best_section is None:
+        return best
+    return ScoredChunk(lexical.chunks[guide.best_section], guide.probability, {"router": guide.probability})
+
+
 def _matched_first(sections: list[Chunk], matched: Chunk) -> list[Chunk]:
     """The guide's sections with the one the ranker matched first (all its parts), the rest in order.
 
@@ -116,6 +150,19 @@ def _matched_first(sections: list[Chunk], matched: Chunk) -> list[Chunk]:
         return sections
     first = [c for c in sections if word in str(c.metadata.get("locator", ""))]
     return first + [c for c in sections if c not in first]
+
+
+def asks_for_section(question: str, chunk: Chunk, lexical: LexicalIndex) -> bool:
+    """Whether the question names the heading of the guide section the ranker matched.
+
+    An emergency answer reads 先做什么 / 千万不要 / 打给谁, so a matched 提前准备 is left out —
+    right for 被困在电梯里了怎么办, wrong for 台风要来了，家里要准备点什么: that question asks
+    for the preparation section by its name, and it comes first.
+    """
+    heading = str(chunk.metadata.get("locator", "")).split("：")[-1]
+    if not heading or is_action_section(chunk):
+        return False
+    return any(word in heading for word in lexical.tokenizer.words(question))
 
 
 def is_action_section(chunk: Chunk) -> bool:
@@ -171,9 +218,14 @@ def make_plan(
     danger_words: Sequence[str],
     max_sources: int = 3,
     slots: SlotVocabulary | None = None,
+    guide: CardChoice | None = None,
 ) -> AnswerPlan:
-    """Choose the plan and its passages; a repealed passage is paired with a current one."""
-    plan = _make_plan(question, audience, intent, items, lexical, danger_words, max_sources, slots)
+    """Choose the plan and its passages; a repealed passage is paired with a current one.
+
+    ``guide`` is the card router's choice among the guides (None: no router installed, the
+    ranker's first guide section decides).
+    """
+    plan = _make_plan(question, audience, intent, items, lexical, danger_words, max_sources, slots, guide)
     return pair_repealed(plan, items, max_sources)
 
 
@@ -240,6 +292,7 @@ def _make_plan(
     danger_words: Sequence[str],
     max_sources: int = 3,
     slots: SlotVocabulary | None = None,
+    guide: CardChoice | None = None,
 ) -> AnswerPlan:
     """Choose the plan and its passages from the ranked ``items`` (best first)."""
     danger = in_danger(question, danger_words)
@@ -247,9 +300,16 @@ def _make_plan(
     # a guide's action section ranked first is itself the sign of an emergency question
     lead_acts = bool(items) and is_action_section(items[0].chunk)
     if intent == "emergency" or lead_acts or (danger and audience == "resident"):
+        if guide is not None:
+            guides = routed_guide(guide, guides, lexical)
+            if not guides:
+                # no guide covers it: no other guide's steps, wherever the ranker put them
+                items = [i for i in items if _type(i.chunk) != "guide"]
         if guides:
             lead = guides[0]
             sections = _matched_first(guide_sections(lexical, lead.chunk) or [lead.chunk], lead.chunk)
+            if asks_for_section(question, lead.chunk, lexical) and lead.chunk not in sections:
+                sections = [lead.chunk, *sections]
             numbers = [n for n in str(lead.chunk.metadata.get("emergency_numbers", "")).split(",") if n]
             evidence = [ScoredChunk(c, lead.score, dict(lead.sources)) for c in sections[:max_sources]]
             return AnswerPlan(
@@ -281,7 +341,7 @@ def _make_plan(
         summary = None
         if cards and len(evidence) < max_sources:
             summary = len(evidence)
-            evidence.append(cards[0])
+            evidence.append(_summary_card(cards, guide, lexical))
         return AnswerPlan("article", evidence, numbers, summary_rank=summary)
     if lead_type == "procedure":
         section = matching_section(question, lead, lexical, slots)

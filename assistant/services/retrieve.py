@@ -104,6 +104,10 @@ class Retrieval:
     lexical: LexicalIndex | None = None
     #: Probability of each question intent (empty when no intent model is installed).
     intent: dict[str, float] = field(default_factory=dict)
+    #: The question's embedding and every chunk's BM25 score (glossary expansions included), kept
+    #: so the card router scores whole cards without embedding or scoring the question again.
+    query_vector: list[float] = field(default_factory=list)
+    bm25: np.ndarray | None = None
 
     @property
     def top_intent(self) -> str:
@@ -205,6 +209,7 @@ class HybridRetriever:
 
         dense_rank: dict[int, int] = {}
         dense_sim: dict[int, float] = {}
+        vector: list[float] = []
         if p.mode != "bm25":
             vector = self.embedder.embed_query(question + (" " + " ".join(expansions) if expansions else ""))
             want = DENSE_CANDIDATES if learned else p.candidates
@@ -251,6 +256,8 @@ class HybridRetriever:
             },
             lexical=lex,
             intent=intent,
+            query_vector=list(vector),
+            bm25=bm25,
             timings_ms={
                 "lexical": (t_lex - started) * 1000,
                 "dense": (t_dense - t_lex) * 1000,

@@ -1,0 +1,86 @@
+"""``train-router``: retrain the card router (which guide a person in an emergency would open).
+
+Fast (about a minute with USE): it retrieves each labelled question once on the evaluation
+index, computes the per-card features and fits the logistic model; C and the threshold are
+chosen on the dev splits. ``train-ranker`` runs it too, after the ranker (the router reads the
+ranker's order as a feature). The pack's own questions are evaluated, never trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from assistant.cli.eval_cmd import BLIND_SET, SHARED_CORPUS
+from assistant.settings import PROJECT_ROOT
+
+CARD_LABELS = PROJECT_ROOT / "eval" / "card_labels.jsonl"
+INTENT_SET = PROJECT_ROOT / "eval" / "intent_questions.jsonl"
+PACK_SET = PROJECT_ROOT / "eval" / "pack_questions.jsonl"
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "train-router",
+        help="用标注的应急问题重新训练“选哪份指南”的模型，并报告 dev 与知识包问题上的正确率",
+        description="训练集训练，dev 集选 C 与阈值；知识包问题只评测。",
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=SHARED_CORPUS, help="外部语料目录（默认 ../shared/corpus）"
+    )
+    parser.add_argument("--index", type=Path, help="评测索引目录（默认 index/eval）")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.factory import build_assistant
+    from assistant.settings import load_settings
+
+    if not args.corpus.is_dir():
+        print(f"{args.corpus}: 语料目录不存在（训练需要 ../shared/corpus）", file=sys.stderr)
+        return 2
+    base = load_settings()
+    assistant = build_assistant(load_settings(index_dir=args.index or base.index_dir / "eval"))
+    assistant.ingest_service.ingest([args.corpus, assistant.settings.corpus_dir])
+    figures = train_card_router(assistant)
+    print({k: v for k, v in figures.items() if k != "weights"})
+    return 0
+
+
+def train_card_router(assistant: Any) -> dict[str, Any]:
+    """Train the guide router of ``assistant``'s embedder; returns its figures (also in the file)."""
+    import numpy as np
+
+    from assistant.factory import card_router_path
+    from assistant.services.evaluate import load_eval_set
+    from assistant.services.ranking import card_training as ct
+
+    retriever = assistant.retriever
+    features = assistant.card_router.features
+
+    def retrieve(question: str, audience: str) -> tuple[Any, Any, Any, Any]:
+        found = retriever.retrieve(question, k=8, audience=audience)
+        return found.lexical, found.query_vector, found.bm25, found.items
+
+    questions = ct.card_questions("guide", CARD_LABELS, load_eval_set(INTENT_SET), load_eval_set(BLIND_SET))
+    rows = ct.collect(retrieve, features, questions)
+    path = card_router_path(assistant.settings)
+    figures: dict[str, Any] = ct.train(
+        [r for r in rows if r.question.split == "train"], [r for r in rows if r.question.split == "dev"], path
+    )
+    pack = [
+        ct.CardQuestion(i.id, i.q, i.audience, "guide", frozenset({Path(i.gold_file).name}), "pack")
+        for i in load_eval_set(PACK_SET)
+        if "/guides/" in i.gold_file
+    ]
+    pack_rows = ct.collect(retrieve, features, pack)
+    weights, bias, threshold = figures["weights"], figures["bias"], figures["threshold"]
+    figures["pack_right"] = round(float(np.mean(ct.decisions(pack_rows, weights, bias, threshold))), 3)
+    figures["pack_questions"] = len(pack_rows)
+    path.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assistant.card_router._model = None  # reload the new weights
+    print(f"卡片路由：dev {figures['dev_right']}，知识包 {figures['pack_right']} → {path}", file=sys.stderr)
+    return figures

@@ -1,0 +1,153 @@
+"""Training data and training of the card router (:mod:`.card_router`).
+
+Labels: ``eval/card_labels.jsonl`` gives the card that answers each emergency and procedure
+question of the blind-written intent set (``null`` when no card covers it; ``also`` lists other
+acceptable cards), and the blind set's questions whose gold passage is a guide or procedure card
+count too. The intent set's every-fifth dev split and the blind dev split choose C and the
+threshold; the pack's own questions (``eval/pack_questions.jsonl``) are only evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.components.lexical_index import LexicalIndex
+from assistant.domain import ScoredChunk
+from assistant.services.evaluate import EvalItem
+from assistant.services.ranking.card_router import FEATURES, CardFeatures, probability
+
+#: Card type → its folder in the pack, and the intent whose questions are routed among that type.
+FOLDERS = {"guide": "guides", "procedure": "procedures"}
+INTENTS = {"guide": "emergency", "procedure": "procedure"}
+
+
+def card_questions(
+    doc_type: str, labels: Path, intent_items: Sequence[EvalItem], blind_items: Sequence[EvalItem]
+) -> list[CardQuestion]:
+    """Labelled questions for routing among ``doc_type`` cards (train and dev splits)."""
+    folder = FOLDERS[doc_type]
+    by_id = {i.id: i for i in intent_items}
+    out: list[CardQuestion] = []
+    for n, line in enumerate(labels.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        item = by_id.get(str(row.get("id")))
+        if item is None:
+            raise ValueError(f"{labels.name} 第 {n} 行：问题 {row.get('id')} 不在意图问题集中")
+        if item.intent != INTENTS[doc_type]:
+            continue
+        cards = [row["card"], *row.get("also", [])] if row.get("card") else []
+        gold = frozenset(Path(c).name for c in cards if str(c).startswith(folder + "/"))
+        out.append(CardQuestion(item.id, item.q, item.audience, doc_type, gold, item.split))
+    for item in blind_items:
+        files = {
+            Path(g["file"]).name for g in item.gold if str(g.get("file", "")).startswith(f"corpus/{folder}/")
+        }
+        if files and item.split in ("train", "dev"):
+            out.append(CardQuestion(item.id, item.q, item.audience, doc_type, frozenset(files), item.split))
+    return out
+
+
+@dataclass(frozen=True)
+class CardQuestion:
+    """A labelled question for the router: the card type it is routed among and its gold cards
+    (file names; empty when no card of that type answers it)."""
+
+    id: str
+    q: str
+    audience: str
+    doc_type: str
+    gold_files: frozenset[str]
+    split: str
+
+
+@dataclass
+class CardRows:
+    """Feature rows of one question (one per card) and which rows are gold."""
+
+    question: CardQuestion
+    doc_ids: list[str]
+    files: list[str]
+    rows: np.ndarray
+    gold: np.ndarray  # bool per row
+
+
+def collect(
+    retrieve: Callable[
+        [str, str], tuple[LexicalIndex, Sequence[float], np.ndarray | None, Sequence[ScoredChunk]]
+    ],
+    features: CardFeatures,
+    questions: Sequence[CardQuestion],
+) -> list[CardRows]:
+    """Features of every card for every question (``retrieve(q, audience)`` → lex, vector, bm25, items)."""
+    out = []
+    for question in questions:
+        lex, vector, bm25, items = retrieve(question.q, question.audience)
+        doc_ids, rows = features.features(question.q, lex, question.doc_type, vector, bm25, items)
+        files = []
+        for doc_id in doc_ids:
+            row = lex.document(doc_id)
+            files.append(str(lex.chunks[row[0]].metadata.get("file", "")) if row else "")
+        gold = np.array([f in question.gold_files for f in files], dtype=bool)
+        out.append(CardRows(question, doc_ids, files, rows, gold))
+    return out
+
+
+def decisions(
+    data: Sequence[CardRows], weights: Sequence[float], bias: float, threshold: float
+) -> list[bool]:
+    """Per question: right card chosen, or rightly none."""
+    right = []
+    for d in data:
+        if not len(d.rows):
+            right.append(not d.gold.any())
+            continue
+        probs = np.array([probability(r, weights, bias) for r in d.rows])
+        order = sorted(range(len(probs)), key=lambda i: (-probs[i], d.doc_ids[i]))
+        top = order[0]
+        chosen = top if probs[top] >= threshold else None
+        right.append(bool(d.gold[chosen]) if chosen is not None else not d.gold.any())
+    return right
+
+
+def train(train: Sequence[CardRows], dev: Sequence[CardRows], path: Path) -> dict[str, object]:
+    """Logistic regression over card rows (balanced classes); C and the threshold chosen on dev.
+
+    Writes the JSON model and returns its figures (right-decision rates on train and dev).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.vstack([d.rows for d in train if len(d.rows)])
+    y = np.concatenate([d.gold for d in train if len(d.rows)]).astype(int)
+    best: tuple[float, float, float, list[float], float] | None = None
+    for c in (0.1, 0.3, 1.0, 3.0, 10.0):
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+        model.fit(X, y)
+        weights = [float(w) for w in model.coef_[0]]
+        bias = float(model.intercept_[0])
+        for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2):
+            score = float(np.mean(decisions(dev, weights, bias, float(threshold))))
+            # ties: the smaller C (simpler model), then the lower threshold (answer rather than not)
+            if best is None or score > best[0] + 1e-9:
+                best = (score, c, float(threshold), weights, bias)
+    assert best is not None
+    score, c, threshold, weights, bias = best
+    figures: dict[str, object] = {
+        "features": list(FEATURES),
+        "weights": weights,
+        "bias": bias,
+        "threshold": threshold,
+        "C": c,
+        "train_right": round(float(np.mean(decisions(train, weights, bias, threshold))), 3),
+        "dev_right": round(score, 3),
+        "train_questions": len(train),
+        "dev_questions": len(dev),
+    }
+    path.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return figures

@@ -1,0 +1,87 @@
+"""The card router: its labels are valid data, its training picks a model that decides right on
+separable rows, and on a real small index with the shipped weights it chooses the guide a person
+would open where the section ranking alone had chosen another (家里进水了怎么办 → heat stroke)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.factory import Assistant, build_assistant, card_router_path
+from assistant.services.ranking.card_router import FEATURES
+from assistant.services.ranking.card_training import CardQuestion, CardRows, decisions, train
+from assistant.settings import PROJECT_ROOT, load_settings
+
+LABELS = PROJECT_ROOT / "eval" / "card_labels.jsonl"
+GUIDES = ("heat-stroke.md", "rainstorm-home.md", "gas-leak.md", "elevator-trapped.md")
+
+
+def test_labels_name_questions_of_the_intent_set_and_cards_of_the_pack() -> None:
+    intents = {
+        row["id"]: row["intent"]
+        for row in map(
+            json.loads, (PROJECT_ROOT / "eval" / "intent_questions.jsonl").read_text("utf-8").splitlines()
+        )
+    }
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) == sum(1 for v in intents.values() if v in ("emergency", "procedure"))
+    for row in rows:
+        assert intents[row["id"]] in ("emergency", "procedure"), row
+        for card in [row["card"], *row["also"]] if row["card"] else row["also"]:
+            assert (PROJECT_ROOT / "corpus" / card).is_file(), row
+    assert sum(row["card"] is None for row in rows) >= 30  # "no card covers it" is a real answer
+
+
+def _rows(gold: int | None, strong: int) -> CardRows:
+    features = np.zeros((3, len(FEATURES)))
+    features[strong, :] = 1.0
+    question = CardQuestion("q", "问题", "resident", "guide", frozenset(), "train")
+    return CardRows(
+        question, ["a", "b", "c"], ["a", "b", "c"], features, np.array([i == gold for i in range(3)])
+    )
+
+
+def test_training_learns_the_strong_card_and_a_threshold_for_none(tmp_path: Path) -> None:
+    data = [_rows(i % 3, i % 3) for i in range(30)] + [
+        CardRows(
+            CardQuestion("n", "问题", "resident", "guide", frozenset(), "train"),
+            ["a", "b", "c"],
+            ["a", "b", "c"],
+            np.full((3, len(FEATURES)), 0.1),
+            np.zeros(3, dtype=bool),
+        )
+        for _ in range(10)
+    ]
+    figures = train(data, data, tmp_path / "router.json")
+    assert figures["dev_right"] == 1.0
+    saved = json.loads((tmp_path / "router.json").read_text(encoding="utf-8"))
+    assert saved["features"] == list(FEATURES)
+    assert all(decisions(data, saved["weights"], saved["bias"], saved["threshold"]))
+    # a model that always abstains gets every card question wrong
+    assert not any(decisions(data[:30], saved["weights"], saved["bias"], 1.01))
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    root = tmp_path_factory.mktemp("router")
+    docs = root / "docs" / "guides"
+    docs.mkdir(parents=True)
+    for name in GUIDES:
+        shutil.copy(PROJECT_ROOT / "corpus" / "guides" / name, docs / name)
+    a = build_assistant(load_settings(index_dir=root / "index", data_dir=root / "data"))
+    a.ingest_service.ingest([root / "docs"])
+    return a
+
+
+@pytest.mark.slow
+def test_the_shipped_router_chooses_the_flooding_guide_for_water_in_the_home(assistant: Assistant) -> None:
+    assert card_router_path(assistant.settings).is_file()
+    result = assistant.answer_service.ask("家里进水了怎么办", audience="resident")
+    assert not result.refused
+    files = {c.file for c in result.citations}
+    assert files == {"rainstorm-home.md"}, files
+    assert "电源总闸" in result.answer
