@@ -2,8 +2,9 @@
 
 Fast (about a minute with USE): it retrieves each labelled question once on the evaluation
 index, computes the per-card features and fits the logistic model; C and the threshold are
-chosen on the dev splits. ``train-ranker`` runs it too, after the ranker (the router reads the
-ranker's order as a feature). The pack's own questions are evaluated, never trained on.
+chosen on the dev splits. Run it after ``train-ranker`` (the router reads the ranker's order as a
+feature, so a retrained ranker needs a retrained router). The pack's own questions are evaluated,
+never trained on.
 """
 
 from __future__ import annotations
@@ -81,6 +82,6 @@ def train_card_router(assistant: Any) -> dict[str, Any]:
     figures["pack_right"] = round(float(np.mean(ct.decisions(pack_rows, weights, bias, threshold))), 3)
     figures["pack_questions"] = len(pack_rows)
     path.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    assistant.card_router._model = None  # reload the new weights
+    assistant.card_router.reload()
     print(f"卡片路由：dev {figures['dev_right']}，知识包 {figures['pack_right']} → {path}", file=sys.stderr)
     return figures

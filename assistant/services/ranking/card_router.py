@@ -210,6 +210,10 @@ class CardRouter:
     def available(self) -> bool:
         return self.path.is_file()
 
+    def reload(self) -> None:
+        """Read the weights file again on next use (after ``train-router`` rewrote it)."""
+        self._model = None
+
     def _weights(self) -> tuple[list[float], float, float]:
         """(weights, bias, threshold), read once; a file for other features is an error, not a guess."""
         if self._model is None:
