@@ -9,6 +9,12 @@ otherwise the index is rebuilt from the store.
 A published copy (the ingest worker's, for replicas on other machines) also carries every
 chunk's vector in the same order (``vectors.npy``), so a replica's exact dense search needs
 nothing from the store either: one generation's passages, BM25 and vectors travel together.
+
+The index folder of the process that builds also keeps what the *next* build re-uses: every
+chunk's term counts (:class:`~assistant.components.bm25_terms.TermMatrix`, ``terms.npz``) and
+which manifest rows, at which content hash, the chunks came from (``sources.json``). With both,
+a rebuild after an ingest reads only the changed documents from the store (see
+:mod:`assistant.services.lexical_sync`) and tokenises only their chunks.
 """
 
 from __future__ import annotations
@@ -19,16 +25,31 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import bm25s
 import numpy as np
 
+from assistant.components.bm25_terms import TermMatrix, build_bm25
 from assistant.components.tokenizer import ChineseTokenizer
 from assistant.domain import Chunk
 
 _FORMAT_VERSION = 1
+SOURCES_FILE = "sources.json"
+
+
+@dataclass
+class PreviousIndex:
+    """A saved index of any generation, as the next build re-uses it (see :func:`previous_index`)."""
+
+    generation: int | None
+    chunks: list[Chunk]
+    #: Term counts, row ``i`` for ``chunks[i]``.
+    terms: TermMatrix
+    #: Manifest path -> content hash of the rows the chunks were read for; None when unknown.
+    sources: dict[str, str] | None
 
 
 class LexicalIndex:
@@ -46,31 +67,39 @@ class LexicalIndex:
         self._meta_values: dict[str, np.ndarray] = {}
         #: Row ``i`` is the vector of ``chunks[i]`` when known (a published index), else None.
         self.vectors: np.ndarray | None = None
-        #: Tokens of ``chunks`` between a build and its save (see :func:`saved_tokens`).
-        self._tokens: list[list[str]] | None = None
+        #: Term counts of ``chunks`` between a build and its save, for the next build to re-use.
+        self._terms: TermMatrix | None = None
+        #: Manifest path -> content hash the chunks came from, saved with the terms (see lexical_sync).
+        self.sources: dict[str, str] | None = None
 
     # --- building and persistence -----------------------------------------------------
     def build(
         self,
         chunks: Sequence[Chunk],
         generation: int | None = None,
-        known_tokens: Mapping[str, tuple[str, list[str]]] | None = None,
+        previous: PreviousIndex | None = None,
     ) -> None:
-        """Index ``chunks``; ``known_tokens`` (:func:`saved_tokens` of an earlier generation) spares
-        re-tokenising every chunk whose text is unchanged — jieba is most of a rebuild's time."""
+        """Index ``chunks``; ``previous`` (:func:`previous_index`, any generation) spares
+        re-tokenising every chunk whose text is unchanged — jieba is most of a first build's time —
+        and its term counts are re-used as they are (no per-token work for those chunks)."""
         ordered = sorted(chunks, key=lambda c: (str(c.metadata.get("doc_id", "")), _ordinal(c), c.id))
-        known = known_tokens or {}
-        corpus_tokens = []
-        for c in ordered:
+        old = previous.terms if previous is not None else TermMatrix.empty()
+        old_row = {c.id: i for i, c in enumerate(previous.chunks)} if previous is not None else {}
+        old_chunks = previous.chunks if previous is not None else []
+        picks = np.empty(len(ordered), dtype=np.int64)
+        fresh: list[list[str]] = []
+        for position, c in enumerate(ordered):
             text = c.embed_text or c.text
-            cached = known.get(c.id)
-            reused = cached[1] if cached and cached[0] == text else None
-            corpus_tokens.append(reused or self.tokenizer.tokenize(text) or ["∅"])
-        bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        if corpus_tokens:
-            bm25.index(corpus_tokens, show_progress=False)
-        self._install(list(ordered), bm25 if corpus_tokens else None, generation)
-        self._tokens = corpus_tokens  # written by save() for the next rebuild, then dropped
+            row = old_row.get(c.id)
+            if row is not None and (old_chunks[row].embed_text or old_chunks[row].text) == text:
+                picks[position] = row
+            else:
+                picks[position] = old.rows + len(fresh)
+                fresh.append(self.tokenizer.tokenize(text) or ["∅"])
+        added = TermMatrix.from_tokens(fresh, vocab=list(old.vocab))
+        terms = old.stacked(added).take(picks).compacted()
+        self._install(list(ordered), build_bm25(terms) if ordered else None, generation)
+        self._terms = terms  # written by save() for the next rebuild, then dropped
 
     def save(self, folder: Path) -> None:
         """Write atomically: a temp folder renamed over the old one, so a crash leaves one or the other."""
@@ -84,9 +113,12 @@ class LexicalIndex:
                 for c in self.chunks
             ]
             (tmp / "chunks.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-            if self._tokens is not None:
-                lines = [" ".join(tokens) for tokens in self._tokens]
-                (tmp / "tokens.json").write_text(json.dumps(lines, ensure_ascii=False), encoding="utf-8")
+            if self._terms is not None:
+                self._terms.save(tmp)
+                if self.sources is not None:
+                    (tmp / SOURCES_FILE).write_text(
+                        json.dumps(self.sources, ensure_ascii=False), encoding="utf-8"
+                    )
             if self.vectors is not None:
                 np.save(tmp / "vectors.npy", self.vectors, allow_pickle=False)
             stamp = {"format": _FORMAT_VERSION, "generation": self.generation, "count": len(self.chunks)}
@@ -99,7 +131,7 @@ class LexicalIndex:
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        self._tokens = None  # a serving process does not keep them (about 1 GB at 100,000 chunks)
+        self._terms = None  # a serving process does not keep them (about 200 MB at 100,000 chunks)
 
     def load(self, folder: Path, generation: int | None) -> bool:
         """Load a saved index if its stamp matches ``generation``; False means rebuild."""
@@ -149,7 +181,8 @@ class LexicalIndex:
         self._by_doc = {d: sorted(ix, key=lambda i: _ordinal(chunks[i])) for d, ix in by_doc.items()}
         self._meta_values = {}
         self.vectors = None
-        self._tokens = None
+        self._terms = None
+        self.sources = None
 
     # --- lookups ---------------------------------------------------------------------
     def __len__(self) -> int:
@@ -208,25 +241,39 @@ class LexicalIndex:
         return self._meta_values[key]
 
 
-def saved_tokens(folder: Path) -> dict[str, tuple[str, list[str]]]:
-    """``{chunk id: (text, tokens)}`` of a saved index of any generation ({} when unreadable).
+def previous_index(folder: Path) -> PreviousIndex | None:
+    """The saved index in ``folder`` of any generation, for the next build (None when unreadable).
 
-    A rebuild after an ingest reuses these for every chunk whose text did not change, so only
-    new or edited chunks are tokenised again. Tokens never contain spaces (the tokenizer drops
-    whitespace), so they are stored space-joined.
+    Term counts come from ``terms.npz``; a folder saved before they existed still has every
+    chunk's tokens (``tokens.json``, space-joined) and is converted once. Without either, or
+    when their rows do not match the chunks, there is nothing to re-use.
     """
     try:
+        stamp = json.loads((folder / "stamp.json").read_text(encoding="utf-8"))
         rows = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
-        lines = json.loads((folder / "tokens.json").read_text(encoding="utf-8"))
+        chunks = [Chunk(r["id"], r["text"], r["embed_text"], r["metadata"]) for r in rows]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    terms = TermMatrix.load(folder)
+    if terms is None:
+        try:
+            lines = json.loads((folder / "tokens.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+            return None
+        terms = TermMatrix.from_tokens([line.split(" ") for line in lines])
+    if terms.rows != len(chunks):
+        return None
+    sources: dict[str, str] | None = None
+    try:
+        loaded = json.loads((folder / SOURCES_FILE).read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            sources = {str(k): str(v) for k, v in loaded.items()}
     except (OSError, ValueError):
-        return {}
-    if not isinstance(rows, list) or not isinstance(lines, list) or len(rows) != len(lines):
-        return {}
-    out: dict[str, tuple[str, list[str]]] = {}
-    for row, line in zip(rows, lines, strict=True):
-        if isinstance(row, dict) and isinstance(line, str):
-            out[str(row.get("id"))] = (str(row.get("embed_text") or row.get("text") or ""), line.split(" "))
-    return out
+        sources = None
+    generation = stamp.get("generation") if isinstance(stamp, dict) else None
+    return PreviousIndex(generation if isinstance(generation, int) else None, chunks, terms, sources)
 
 
 def _ordinal(chunk: Chunk) -> int:

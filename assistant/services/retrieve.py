@@ -48,7 +48,7 @@ class DenseSearch(Protocol):
         self, vector: list[float], k: int, where: dict[str, Any] | None = None
     ) -> list[ScoredChunk]: ...
 
-    def vectors(self, ids: list[str]) -> Mapping[str, Sequence[float] | np.ndarray]: ...
+    def vector_matrix(self, ids: list[str]) -> np.ndarray | None: ...
 
 
 class QueryEmbedder(Protocol):
@@ -514,7 +514,7 @@ class HybridRetriever:
             if lex.vectors is not None:  # a published index brings its own, aligned vectors
                 matrix = DenseMatrix(ids, lex.vectors)
             else:
-                matrix = DenseMatrix.from_vectors(ids, self.dense.vectors(ids))
+                matrix = DenseMatrix.from_matrix(ids, self.dense.vector_matrix(ids))
         self._matrix = (lex, lex.generation, matrix)
         return matrix
 

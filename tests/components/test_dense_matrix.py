@@ -66,3 +66,19 @@ def test_retrieval_matches_chroma_and_follows_the_index(tmp_path: Path) -> None:
     assert new_matrix is not None and len(new_matrix) == len(new_lexical) > len(matrix)
     found = fresh.retrieve("高温天气居民要注意什么", k=3, audience="resident")
     assert found.items and found.items[0].chunk.metadata.get("file") == "note.md"
+
+
+def test_a_handed_over_matrix_is_normalised_in_place_with_the_same_scores() -> None:
+    rng = np.random.default_rng(1)
+    raw = rng.normal(size=(50, 8)).astype(np.float32)
+    raw[7] = 0.0  # a zero vector stays zero
+    ids = [f"c{i:02d}" for i in range(50)]
+    copied = DenseMatrix(ids, raw.copy())
+    owned = raw.copy()
+    taken = DenseMatrix.from_matrix(ids, owned)
+    assert taken is not None and taken.vectors is owned  # no second copy
+    assert np.array_equal(taken.vectors, copied.vectors)
+    for query in rng.normal(size=(5, 8)):
+        assert taken.top(query.tolist(), 10) == copied.top(query.tolist(), 10)
+    assert DenseMatrix.from_matrix(ids, None) is None
+    assert DenseMatrix.from_matrix(ids[:3], owned) is None

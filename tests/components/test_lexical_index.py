@@ -92,25 +92,53 @@ class _CountingTokenizer(ChineseTokenizer):
 
 
 def test_a_rebuild_tokenises_only_new_or_changed_chunks(tmp_path: Path) -> None:
-    from assistant.components.lexical_index import saved_tokens
+    from assistant.components.lexical_index import previous_index
 
     first = LexicalIndex(ChineseTokenizer())
     first.build(CHUNKS, generation=1)
     first.save(tmp_path / "bm25")
-    known = saved_tokens(tmp_path / "bm25")
-    assert set(known) == {c.id for c in CHUNKS}
+    previous = previous_index(tmp_path / "bm25")
+    assert previous is not None and previous.generation == 1
+    assert [c.id for c in previous.chunks] == [c.id for c in first.chunks]
 
     edited = _chunk("c1", "第二条 燃气用户应当定期检查燃气软管。", article_no=2)
     added = _chunk("c4", "第四条 台风来临前物业应当检查广告牌。", article_no=4)
     chunks = [CHUNKS[0], edited, CHUNKS[2], CHUNKS[3], added]
     counting = _CountingTokenizer()
     reused = LexicalIndex(counting)
-    reused.build(chunks, generation=2, known_tokens=known)
+    reused.build(chunks, generation=2, previous=previous)
     assert sorted(counting.texts) == sorted([edited.embed_text, added.embed_text])
 
     fresh = LexicalIndex(ChineseTokenizer())
     fresh.build(chunks, generation=2)
-    for question in ("燃气软管", "台风 广告牌", "电动自行车 楼道"):
+    for question in ("燃气软管", "台风 广告牌", "电动自行车 楼道", "安全使用燃气"):
         tokens = fresh.tokenizer.tokenize(question)
+        assert fresh.known_tokens(tokens) == reused.known_tokens(tokens)
         assert (reused.scores(tokens) == fresh.scores(tokens)).all()
-    assert saved_tokens(tmp_path / "missing") == {}
+    # "安全" only occurred in the edited chunk's old text: gone from the vocabulary too
+    assert first.document_frequency("安全") == 1
+    assert reused.document_frequency("安全") == fresh.document_frequency("安全") == 0
+    assert previous_index(tmp_path / "missing") is None
+
+
+def test_a_folder_saved_with_token_lists_is_reused(tmp_path: Path) -> None:
+    """Index folders written before term counts existed kept every chunk's tokens (tokens.json)."""
+    import json
+
+    from assistant.components.lexical_index import previous_index
+
+    first = LexicalIndex(ChineseTokenizer())
+    first.build(CHUNKS, generation=1)
+    folder = tmp_path / "bm25"
+    first.save(folder)
+    lines = [" ".join(first.tokenizer.tokenize(c.embed_text)) for c in first.chunks]
+    (folder / "tokens.json").write_text(json.dumps(lines, ensure_ascii=False), encoding="utf-8")
+    (folder / "terms.npz").unlink()
+    previous = previous_index(folder)
+    assert previous is not None
+    counting = _CountingTokenizer()
+    again = LexicalIndex(counting)
+    again.build(CHUNKS, generation=2, previous=previous)
+    assert counting.texts == []
+    tokens = again.tokenizer.tokenize("燃气怎么安全使用")
+    assert (again.scores(tokens) == first.scores(tokens)).all()

@@ -127,3 +127,20 @@ def test_refresh_sees_another_processes_writes(settings: Settings) -> None:
     )
     store.refresh()
     assert [hit.chunk.id for hit in store.query(_vector(1.5), k=5)] == ["b-001", "a-001"]
+
+
+def test_vector_matrix_is_in_the_order_asked_across_pages(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vector_store, "PAGE_SIZE", 2)  # several pages, each in the store's own order
+    store = ChromaStore(settings, "test_vec")
+    chunks = [_chunk("a", n) for n in range(5)]
+    store.upsert(chunks, [_vector(n / 10) for n in range(5)])
+    ids = [chunks[n].id for n in (3, 0, 4, 1, 2)]
+    matrix = store.vector_matrix(ids)
+    assert matrix is not None and matrix.dtype.name == "float32" and matrix.shape == (5, 4)
+    by_id = store.vectors(ids)
+    for row, cid in enumerate(ids):
+        assert (matrix[row] == by_id[cid]).all()
+    assert store.vector_matrix([*ids, "a-999"]) is None  # one vector missing: no matrix
+    assert store.vector_matrix([]) is None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.domain import Chunk
 from assistant.factory import Assistant, build_assistant
 from assistant.settings import Settings
 
@@ -216,3 +217,34 @@ def test_changed_chunking_settings_rechunk_unchanged_files(assistant: Assistant,
     again = other.ingest_service.ingest([docs])
     assert statuses(again.to_json()) == {"防汛.md": "updated"}
     assert again.embedded_chunks > 0
+
+
+def test_a_failed_chroma_write_fails_its_files_once_and_later_batches_are_written(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Batches are written behind the embedding; a write that fails is reported for its files
+    alone (once), records nothing in the manifest, and the next batch is still written."""
+    assistant = build_assistant(settings.model_copy(update={"index_write_batch": 1}))  # a write per file
+    docs = tmp_path / "docs"
+    for seed, name in enumerate(("甲", "乙", "丙"), start=1):
+        write_regulation(docs, name, seed=seed)
+    store = assistant.store
+    real_upsert = store.upsert
+    calls: list[int] = []
+
+    def upsert_failing_once(chunks: list[Chunk], vectors: list[list[float]]) -> None:
+        calls.append(len(chunks))
+        if len(calls) == 1:
+            raise OSError("磁盘已满")  # what a full disk under Chroma looks like to us
+        real_upsert(chunks, vectors)
+
+    store.upsert = upsert_failing_once  # type: ignore[method-assign]
+    report = assistant.ingest_service.ingest([docs])
+    rows = report.to_json()["files"]
+    assert len(calls) == 3 and len(rows) == 3
+    failed = [row for row in rows if row["status"] == "failed"]
+    assert len(failed) == 1 and "写入索引失败" in failed[0]["reason"] and "磁盘已满" in failed[0]["reason"]
+    added = {Path(row["file"]).name for row in rows if row["status"] == "added"}
+    assert len(added) == 2
+    assert {Path(path).name for path in assistant.manifest.entries()} == added
+    assert report.total_chunks == store.count() == report.embedded_chunks
