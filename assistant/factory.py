@@ -187,9 +187,10 @@ class Assistant:
         import yaml
 
         from assistant.components.llm import OpenAICompatibleLLM
-        from assistant.services.answer import AnswerService, RefusalPolicy, ScaledRefusal
+        from assistant.services.answer import AnswerService
         from assistant.services.compose import EmergencyNumbers, ExtractiveComposer
         from assistant.services.follow_up import FollowUpResolver
+        from assistant.services.refusal_rules import OutOfScopeGate, Refusal, RefusalPolicy, ScaledRefusal
         from assistant.services.scope import ScopeRules
 
         s = self.settings
@@ -212,11 +213,17 @@ class Assistant:
         thresholds = RefusalPolicy(
             s.refusal_min_coverage, s.refusal_min_dense, s.refusal_min_known, s.refusal_known_dense
         )
-        refusal = (
+        refusal: Refusal = (
             ScaledRefusal(learned_refusal, thresholds, LEARNED_REFUSAL_MIN_CHUNKS)
             if s.learned_refusal and learned_refusal.available()
             else thresholds
         )
+        intent_model = self.retriever.intent_model
+        gate = s.refusal_max_out_of_scope
+        if gate is None and intent_model is not None and intent_model.available():
+            gate = intent_model.out_of_scope_threshold
+        if gate is not None and gate < 1.0:
+            refusal = OutOfScopeGate(refusal, gate, LEARNED_REFUSAL_MIN_CHUNKS)
         scope = ScopeRules.load(s.corpus_dir / "scope.yaml")
         slots = s.corpus_dir / "follow_up_slots.yaml"
         follow_ups = FollowUpResolver.load(slots) if slots.is_file() else None
@@ -243,7 +250,7 @@ class Assistant:
         retriever = self.retriever
         features = CardFeatures(
             retriever.embedder.embed_query,
-            retriever.dense.vectors,
+            retriever.dense.vector_matrix,
             HazardReader(lambda text: [(m.slot, m.value) for m in vocabulary.mentions(text)]),
         )
         return CardRouter(card_router_path(self.settings), features)

@@ -160,6 +160,16 @@ class Settings(BaseSettings):
     refusal_known_dense: float = Field(
         default=0.55, ge=-1, le=1, description="…unless the best cosine similarity reaches this (calibrated)."
     )
+    refusal_max_out_of_scope: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description=(
+            "On libraries of 1,000+ chunks, also refuse when the intent model's out-of-scope "
+            "probability reaches this. Unset: the value chosen when the intent model was trained "
+            "(stored in assistant/models/intent.npz); 1 turns the rule off."
+        ),
+    )
     learned_refusal: bool = Field(
         default=False,
         description=(

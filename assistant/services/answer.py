@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from assistant.components.llm import ChatStreamer, LLMError
 from assistant.services.answer_plans import in_danger, make_plan
@@ -20,62 +20,20 @@ from assistant.services.follow_up import FollowUp, FollowUpResolver, StandAloneR
 from assistant.services.input_limits import check_history, check_question
 from assistant.services.llm_guard import check_generated
 from assistant.services.ranking.card_router import CardChoice, CardRouter
+from assistant.services.refusal_rules import OutOfScopeGate, Refusal, RefusalPolicy, ScaledRefusal
 from assistant.services.retrieve import HybridRetriever, Retrieval
 from assistant.services.scope import ScopeRules
 
 AUDIENCES = ("resident", "staff", "department")
-
-
-class Refusal(Protocol):
-    """Decides from retrieval signals that the sources cannot answer."""
-
-    def refuse(self, signals: Mapping[str, float]) -> bool: ...
-
-
-@dataclass(frozen=True)
-class RefusalPolicy:
-    """Refuse when the evidence is weak. Thresholds are calibrated on the dev split.
-
-    ``coverage`` is the share of the question's content words found in the top passages;
-    ``top_dense`` the best cosine similarity; ``known_ratio`` the share of question words the
-    index knows at all. A direct article lookup is never refused. Defaults come from the dev
-    split of ``eval/devset.jsonl`` (see ``eval/README.md``).
-    """
-
-    min_coverage: float = 0.55
-    min_dense: float = 0.30
-    min_known: float = 0.45
-    known_dense: float = 0.55
-
-    def refuse(self, signals: Mapping[str, float]) -> bool:
-        if signals.get("direct"):
-            return False
-        if signals.get("n_tokens", 0) == 0:
-            return True
-        dense = signals.get("top_dense", 0.0)
-        if signals.get("known_ratio", 0.0) < self.min_known and dense < self.known_dense:
-            return True
-        return signals.get("coverage", 0.0) < self.min_coverage and dense < self.min_dense
-
-
-@dataclass(frozen=True)
-class ScaledRefusal:
-    """The learned refusal model on a library like the one it was trained on, thresholds otherwise.
-
-    The learned model reads BM25 per question token and the share of question words the index
-    knows. Both move with the size of the library: on a small one (a user's first documents, a
-    test index of a few files) few words are known and BM25 scores are on another scale, and
-    the model refused plain answerable questions. So below ``min_chunks`` indexed chunks the
-    hand-set thresholds decide, which do not depend on the library's size.
-    """
-
-    learned: Refusal
-    fallback: Refusal
-    min_chunks: int
-
-    def refuse(self, signals: Mapping[str, float]) -> bool:
-        chosen = self.learned if signals.get("index_chunks", 0.0) >= self.min_chunks else self.fallback
-        return chosen.refuse(signals)
+__all__ = [
+    "AnswerEvent",
+    "AnswerResult",
+    "AnswerService",
+    "OutOfScopeGate",
+    "Refusal",
+    "RefusalPolicy",
+    "ScaledRefusal",
+]
 
 
 @dataclass

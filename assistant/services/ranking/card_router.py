@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
@@ -102,11 +102,11 @@ class CardFeatures:
     def __init__(
         self,
         embed: Callable[[str], Sequence[float]],
-        vectors: Callable[[list[str]], Mapping[str, Sequence[float] | np.ndarray]],
+        vector_matrix: Callable[[list[str]], np.ndarray | None],
         hazards: HazardReader | None = None,
     ) -> None:
         self._embed = embed
-        self._vectors = vectors
+        self._vector_matrix = vector_matrix
         self.hazards = hazards or HazardReader()
         self._cache: dict[tuple[int, int | None, str], _Cards] = {}
         self._lock = Lock()
@@ -132,15 +132,17 @@ class CardFeatures:
             titles.setdefault(doc_id, str(chunk.metadata.get("title", "") or chunk.title))
         doc_ids = sorted(by_doc)
         ids = [lex.chunks[r].id for d in doc_ids for r in by_doc[d]]
-        found = self._vectors(ids) if ids else {}
+        # one matrix read for every section (None when any vector is missing: no section scores)
+        matrix = self._vector_matrix(ids) if ids else None
         sections = []
+        start = 0
         for d in doc_ids:
-            vecs = [
-                np.asarray(found[lex.chunks[r].id], dtype=np.float32)
-                for r in by_doc[d]
-                if lex.chunks[r].id in found
-            ]
-            sections.append(_unit(np.vstack(vecs)) if vecs else np.zeros((0, 1), dtype=np.float32))
+            count = len(by_doc[d])
+            block = matrix[start : start + count] if matrix is not None else None
+            start += count
+            sections.append(
+                _unit(block) if block is not None and count else np.zeros((0, 1), dtype=np.float32)
+            )
         title_list = [titles[d] for d in doc_ids]
         title_vectors = (
             _unit(np.asarray([self._embed(t) for t in title_list], dtype=np.float32))

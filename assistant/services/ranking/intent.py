@@ -21,6 +21,9 @@ from assistant.services.ranking.features import INTENTS
 #: Classes of the intent model: the ranking intents plus questions the sources cannot answer.
 CLASSES: tuple[str, ...] = (*INTENTS, "out_of_scope")
 N_FEATURES = 2**15
+#: The out-of-scope threshold refuses at most this share of the answerable dev questions by
+#: itself (the evidence thresholds refuse a few more; the issue's cap is 5% in all).
+MAX_ANSWERABLE_OUT_OF_SCOPE = 0.02
 
 
 def _vectorizer() -> object:
@@ -39,6 +42,7 @@ class IntentModel:
         self._weights: np.ndarray | None = None
         self._bias: np.ndarray | None = None
         self._vec: object | None = None
+        self._threshold: float | None = None
         self._lock = threading.Lock()
 
     def available(self) -> bool:
@@ -56,8 +60,17 @@ class IntentModel:
             if classes != CLASSES:
                 raise ValueError(f"{self.path}: classes {classes} differ from {CLASSES}; retrain")
             self._vec = _vectorizer()
+            if "out_of_scope_threshold" in data.files:
+                self._threshold = float(data["out_of_scope_threshold"])
             self._bias = data["bias"].astype(np.float64)
             self._weights = data["weights"].astype(np.float64)
+
+    @property
+    def out_of_scope_threshold(self) -> float | None:
+        """The probability from which a question is refused as out of scope (None: not calibrated)."""
+        if self._weights is None:
+            self._load()
+        return self._threshold
 
     def predict(self, question: str) -> dict[str, float]:
         if self._weights is None:
@@ -127,3 +140,28 @@ def train_intent(questions: list[str], labels: list[str], path: Path, c: float =
     for cls in set(range(len(CLASSES))) - set(int(v) for v in model.classes_):
         bias[cls] = -1e3
     np.savez_compressed(path, weights=weights, bias=bias, classes=np.array(CLASSES))
+
+
+def choose_out_of_scope_threshold(
+    answerable: list[float], max_share: float = MAX_ANSWERABLE_OUT_OF_SCOPE
+) -> float:
+    """The lowest out-of-scope probability that refuses at most ``max_share`` of ``answerable``.
+
+    ``answerable`` holds the model's out-of-scope probabilities for held-out answerable
+    questions. The threshold sits just above the highest probability that must still be
+    answered, so the rule reads "refuse what is more out of scope than the ``max_share``
+    most out-of-scope-looking answerable questions".
+    """
+    if not answerable:
+        raise ValueError("no answerable questions to choose the out-of-scope threshold on")
+    ordered = sorted(answerable)
+    allowed = int(max_share * len(ordered))
+    return float(ordered[-allowed - 1]) + 1e-6
+
+
+def save_out_of_scope_threshold(path: Path, threshold: float) -> None:
+    """Store the chosen threshold in the model file beside the weights."""
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["out_of_scope_threshold"] = np.array(threshold, dtype=np.float64)
+    np.savez_compressed(path, **arrays)

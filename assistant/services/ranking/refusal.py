@@ -9,6 +9,9 @@ top score. Two inputs were tried and dropped because they did not transfer to qu
 written by other people: the intent model's out-of-scope probability (all out-of-scope
 training questions came from one writer, so it learned that writer's style: 63% of the older
 dev set's answerable questions were refused) and raw BM25 (it grows with question length).
+(The intent model has since been retrained on questions from several writers, and its
+out-of-scope probability now refuses on its own, behind a threshold set on held-out answerable
+questions: :class:`~assistant.services.refusal_rules.OutOfScopeGate`.)
 It is trained on the blind set's train split plus the older set's dev split, and its
 threshold is chosen on the blind dev split so that at most :data:`MAX_ANSWERABLE_REFUSED` of
 answerable dev questions are refused. The file (JSON: feature names, weights, threshold)

@@ -28,7 +28,13 @@ from assistant.domain import Chunk
 from assistant.services.evaluate import EvalItem, _chunk_relevant
 from assistant.services.ranking.candidates import BM25_CANDIDATES, DENSE_CANDIDATES
 from assistant.services.ranking.features import FEATURE_NAMES, Candidate
-from assistant.services.ranking.intent import choose_c, train_intent
+from assistant.services.ranking.intent import (
+    IntentModel,
+    choose_c,
+    choose_out_of_scope_threshold,
+    save_out_of_scope_threshold,
+    train_intent,
+)
 from assistant.services.ranking.model import member_path, member_paths
 from assistant.services.retrieve import FusionParams, HybridRetriever, Retrieval
 from assistant.settings import PROJECT_ROOT
@@ -206,7 +212,26 @@ def train_intents(items: Sequence[EvalItem], dev: Sequence[EvalItem], path: Path
     train = ([i.q for i in labelled], [i.intent for i in labelled])
     c, scores = choose_c(train, ([i.q for i in held_out], [i.intent for i in held_out]))
     train_intent(*train, path, c=c)
-    return {"questions": len(labelled), "c": c, "dev_macro_f1": {str(k): v for k, v in scores.items()}}
+    threshold = calibrate_out_of_scope(path, dev)
+    return {
+        "questions": len(labelled),
+        "c": c,
+        "dev_macro_f1": {str(k): v for k, v in scores.items()},
+        "out_of_scope_threshold": round(threshold, 4),
+    }
+
+
+def calibrate_out_of_scope(path: Path, dev: Sequence[EvalItem]) -> float:
+    """Choose and save the intent model's out-of-scope threshold on the answerable ``dev`` questions.
+
+    Chosen on every held-out dev question (the blind set's and the intent set's: the latter
+    has the everyday emergency wording the blind set lacks), from the model as trained.
+    """
+    model = IntentModel(path)
+    answerable = [model.predict(i.q)["out_of_scope"] for i in dev if i.answerable]
+    threshold = choose_out_of_scope_threshold(answerable)
+    save_out_of_scope_threshold(path, threshold)
+    return threshold
 
 
 def refusal_signals(

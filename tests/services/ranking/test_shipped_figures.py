@@ -18,6 +18,7 @@ from assistant.factory import MODELS_DIR, build_assistant, ranker_model_path
 from assistant.services.evaluate import load_eval_set
 from assistant.services.ranking import training
 from assistant.services.ranking.refusal import MAX_ANSWERABLE_REFUSED, RefusalModel
+from assistant.services.refusal_rules import OutOfScopeGate
 from assistant.settings import load_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
@@ -56,3 +57,11 @@ def test_shipped_ranker_reproduces_its_dev_figures(shared_corpus: Path, tmp_path
     assert answerable_refused == pytest.approx(want["answerable_refused"], abs=0.011)
     assert answerable_refused <= MAX_ANSWERABLE_REFUSED + 0.011
     assert abs(oos_refused - int(want["out_of_scope_refused"].split("/")[0])) <= 1
+
+    # the default refusal stacks the intent model's out-of-scope gate on the thresholds: it must
+    # refuse clearly more out-of-scope dev questions and stay within the 5% answerable cap
+    stacked = assistant.answer_service.refusal
+    assert isinstance(stacked, OutOfScopeGate)
+    gated = sum(stacked.refuse(s) for s in oos)
+    assert gated >= sum(stacked.inner.refuse(s) for s in oos) + 5
+    assert sum(stacked.refuse(s) for s in answerable) / len(answerable) <= MAX_ANSWERABLE_REFUSED

@@ -1,0 +1,89 @@
+"""When the sources cannot answer: the evidence thresholds, the learned model, the intent gate.
+
+Each is a :class:`Refusal`; the factory stacks them (thresholds or the learned model by library
+size, then the intent model's out-of-scope gate). The answer service only asks ``refuse``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Refusal(Protocol):
+    """Decides from retrieval signals that the sources cannot answer."""
+
+    def refuse(self, signals: Mapping[str, float]) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RefusalPolicy:
+    """Refuse when the evidence is weak. Thresholds are calibrated on the dev split.
+
+    ``coverage`` is the share of the question's content words found in the top passages;
+    ``top_dense`` the best cosine similarity; ``known_ratio`` the share of question words the
+    index knows at all. A direct article lookup is never refused. Defaults come from the dev
+    split of ``eval/devset.jsonl`` (see ``eval/README.md``).
+    """
+
+    min_coverage: float = 0.55
+    min_dense: float = 0.30
+    min_known: float = 0.45
+    known_dense: float = 0.55
+
+    def refuse(self, signals: Mapping[str, float]) -> bool:
+        if signals.get("direct"):
+            return False
+        if signals.get("n_tokens", 0) == 0:
+            return True
+        dense = signals.get("top_dense", 0.0)
+        if signals.get("known_ratio", 0.0) < self.min_known and dense < self.known_dense:
+            return True
+        return signals.get("coverage", 0.0) < self.min_coverage and dense < self.min_dense
+
+
+@dataclass(frozen=True)
+class ScaledRefusal:
+    """The learned refusal model on a library like the one it was trained on, thresholds otherwise.
+
+    The learned model reads BM25 per question token and the share of question words the index
+    knows. Both move with the size of the library: on a small one (a user's first documents, a
+    test index of a few files) few words are known and BM25 scores are on another scale, and
+    the model refused plain answerable questions. So below ``min_chunks`` indexed chunks the
+    hand-set thresholds decide, which do not depend on the library's size.
+    """
+
+    learned: Refusal
+    fallback: Refusal
+    min_chunks: int
+
+    def refuse(self, signals: Mapping[str, float]) -> bool:
+        chosen = self.learned if signals.get("index_chunks", 0.0) >= self.min_chunks else self.fallback
+        return chosen.refuse(signals)
+
+
+@dataclass(frozen=True)
+class OutOfScopeGate:
+    """Also refuse when the intent model finds the question out of scope, on a large library.
+
+    Why: the evidence thresholds let near-domain traps through (a number no document gives,
+    another city's rule, a writing task dressed as a question) because such questions share
+    enough words with the corpus. The intent model reads the question's wording instead; its
+    out-of-scope class was learned from questions several writers wrote blind. ``threshold``
+    is chosen when the intent model is trained (:func:`~assistant.services.ranking.intent.
+    choose_out_of_scope_threshold`). Direct article lookups are never refused; on a library
+    smaller than ``min_chunks`` (a user's own documents) the gate is off, since what counts as
+    in scope there is not what the model learned.
+    """
+
+    inner: Refusal
+    threshold: float
+    min_chunks: int
+
+    def refuse(self, signals: Mapping[str, float]) -> bool:
+        if self.inner.refuse(signals):
+            return True
+        if signals.get("direct") or signals.get("index_chunks", 0.0) < self.min_chunks:
+            return False
+        return signals.get("p_out_of_scope", 0.0) >= self.threshold
