@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -54,33 +53,29 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.factory import build_assistant
+    from assistant.cli.eval_index import open_evaluation_index
     from assistant.services.baseline import VanillaLangChainBaseline
     from assistant.services.evaluate import Evaluator, load_eval_set, render_markdown
-    from assistant.settings import load_settings
 
     if not args.set.is_file():
         print(f"{args.set}: 问题集不存在", file=sys.stderr)
         return 2
-    if not args.corpus.is_dir():
-        print(f"{args.corpus}: 语料目录不存在（评测需要 ../shared/corpus）", file=sys.stderr)
+    opened = open_evaluation_index(args.corpus, args.index, "评测")
+    if opened is None:
         return 2
-    base = load_settings()
-    index_dir = args.index or base.index_dir / "eval"
-    assistant = build_assistant(load_settings(index_dir=index_dir))
-    started = time.perf_counter()
-    report_ingest = assistant.ingest_service.ingest([args.corpus, assistant.settings.corpus_dir])
+    assistant = opened.assistant
     _say(
-        f"评测索引：{report_ingest.total_chunks} 个片段（本次嵌入 {report_ingest.embedded_chunks} 个），"
-        f"{time.perf_counter() - started:.1f} 秒"
+        f"评测索引：{opened.total_chunks} 个片段（本次嵌入 {opened.embedded_chunks} 个），"
+        f"{opened.seconds:.1f} 秒"
     )
     if args.ranking:
-        return _ranking(assistant, report_ingest.total_chunks, args.json)
+        return _ranking(assistant, opened.total_chunks, args.json)
     items = load_eval_set(args.set)
     if args.split:
         items = [i for i in items if i.split in set(args.split)]
     baseline = None
     if not args.no_baseline:
+        index_dir = assistant.settings.index_dir
         baseline = VanillaLangChainBaseline(
             assistant.loader, assistant.embeddings, index_dir.parent / (index_dir.name + "-vanilla")
         )

@@ -5,8 +5,9 @@ candidates and features for every labelled question, trains the intent classifie
 LightGBM ranker ensemble (one member per seed; train split, early stopping on the blind dev
 split) and the refusal model (threshold chosen on blind dev), writes the model files into
 ``assistant/models/`` and prints dev and test figures for BM25, dense, the old fusion, the
-ranker ensemble and the spread of its single members. The figures are written beside the
-model (``ranker-<embedder>.json``); the test that guards the shipped model compares against them.
+ranker ensemble and the spread of its single members, then retrains the card router (it reads
+the ranker's order). The figures are written beside the model (``ranker-<embedder>.json``);
+the test that guards the shipped model compares against them.
 """
 
 from __future__ import annotations
@@ -40,20 +41,19 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.factory import MODELS_DIR, build_assistant, ranker_model_path
+    from assistant.cli.eval_index import open_evaluation_index
+    from assistant.cli.train_router_cmd import train_card_router
+    from assistant.factory import MODELS_DIR, ranker_model_path
     from assistant.services.evaluate import load_eval_set
     from assistant.services.ranking import training
     from assistant.services.ranking.intent import IntentModel
     from assistant.services.ranking.model import RankerModel
     from assistant.services.ranking.refusal import RefusalModel, train_refusal
-    from assistant.settings import load_settings
 
-    if not args.corpus.is_dir():
-        print(f"{args.corpus}: 语料目录不存在（训练需要 ../shared/corpus）", file=sys.stderr)
+    opened = open_evaluation_index(args.corpus, args.index, "训练")
+    if opened is None:
         return 2
-    base = load_settings()
-    assistant = build_assistant(load_settings(index_dir=args.index or base.index_dir / "eval"))
-    assistant.ingest_service.ingest([args.corpus, assistant.settings.corpus_dir])
+    assistant = opened.assistant
     retriever = assistant.retriever
     blind = load_eval_set(BLIND_SET)
     current = training.load_current_versions()
@@ -140,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
         if "intent_accuracy" in entry:
             print(f"意图准确率 {entry['intent_accuracy']:.3f}")
         print(training.compare(runs))
+    # the card router reads the ranker's order as a feature: retrain it on the new ranker
+    figures["card_router"] = {k: v for k, v in train_card_router(assistant).items() if k != "weights"}
     out = args.figures or path.with_suffix(".json")
     training.write_json(out, figures)
     print(f"\n指标已写入 {out}")

@@ -2,15 +2,14 @@
 
 Fast (about a minute with USE): it retrieves each labelled question once on the evaluation
 index, computes the per-card features and fits the logistic model; C and the threshold are
-chosen on the dev splits. Run it after ``train-ranker`` (the router reads the ranker's order as a
-feature, so a retrained ranker needs a retrained router). The pack's own questions are evaluated,
-never trained on.
+chosen on the dev splits. ``train-ranker`` runs it at its end (the router reads the ranker's
+order as a feature, so a retrained ranker needs a retrained router); run it alone after changing
+the labels. The pack's own questions are evaluated, never trained on.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,16 +36,12 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.factory import build_assistant
-    from assistant.settings import load_settings
+    from assistant.cli.eval_index import open_evaluation_index
 
-    if not args.corpus.is_dir():
-        print(f"{args.corpus}: 语料目录不存在（训练需要 ../shared/corpus）", file=sys.stderr)
+    opened = open_evaluation_index(args.corpus, args.index, "训练")
+    if opened is None:
         return 2
-    base = load_settings()
-    assistant = build_assistant(load_settings(index_dir=args.index or base.index_dir / "eval"))
-    assistant.ingest_service.ingest([args.corpus, assistant.settings.corpus_dir])
-    figures = train_card_router(assistant)
+    figures = train_card_router(opened.assistant)
     print({k: v for k, v in figures.items() if k != "weights"})
     return 0
 
@@ -70,7 +65,7 @@ def train_card_router(assistant: Any) -> dict[str, Any]:
     rows = ct.collect(retrieve, features, questions)
     path = card_router_path(assistant.settings)
     figures: dict[str, Any] = ct.train(
-        [r for r in rows if r.question.split == "train"], [r for r in rows if r.question.split == "dev"], path
+        [r for r in rows if r.question.split == "train"], [r for r in rows if r.question.split == "dev"]
     )
     pack = [
         ct.CardQuestion(i.id, i.q, i.audience, "guide", frozenset({Path(i.gold_file).name}), "pack")
@@ -81,7 +76,7 @@ def train_card_router(assistant: Any) -> dict[str, Any]:
     weights, bias, threshold = figures["weights"], figures["bias"], figures["threshold"]
     figures["pack_right"] = round(float(np.mean(ct.decisions(pack_rows, weights, bias, threshold))), 3)
     figures["pack_questions"] = len(pack_rows)
-    path.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    ct.save(figures, path)
     assistant.card_router.reload()
     print(f"卡片路由：dev {figures['dev_right']}，知识包 {figures['pack_right']} → {path}", file=sys.stderr)
     return figures

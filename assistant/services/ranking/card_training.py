@@ -10,7 +10,7 @@ threshold; the pack's own questions (``eval/pack_questions.jsonl``) are only eva
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,10 +116,11 @@ def decisions(
     return right
 
 
-def train(train: Sequence[CardRows], dev: Sequence[CardRows], path: Path) -> dict[str, object]:
+def train(train: Sequence[CardRows], dev: Sequence[CardRows]) -> dict[str, object]:
     """Logistic regression over card rows (balanced classes); C and the threshold chosen on dev.
 
-    Writes the JSON model and returns its figures (right-decision rates on train and dev).
+    Returns the model and its figures (right-decision rates on train and dev); :func:`save`
+    writes them, once the caller has added any evaluation-only figures.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -149,5 +150,9 @@ def train(train: Sequence[CardRows], dev: Sequence[CardRows], path: Path) -> dic
         "train_questions": len(train),
         "dev_questions": len(dev),
     }
-    path.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return figures
+
+
+def save(figures: Mapping[str, object], path: Path) -> None:
+    """Write the router's model file (JSON: features, weights, bias, threshold, figures)."""
+    path.write_text(json.dumps(dict(figures), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.factory import Assistant, build_assistant, card_router_path
 from assistant.services.ranking.card_router import FEATURES
-from assistant.services.ranking.card_training import CardQuestion, CardRows, decisions, train
+from assistant.services.ranking.card_training import CardQuestion, CardRows, decisions, save, train
 from assistant.settings import PROJECT_ROOT, load_settings
 
 LABELS = PROJECT_ROOT / "eval" / "card_labels.jsonl"
@@ -56,10 +56,11 @@ def test_training_learns_the_strong_card_and_a_threshold_for_none(tmp_path: Path
         )
         for _ in range(10)
     ]
-    figures = train(data, data, tmp_path / "router.json")
+    figures = train(data, data)
     assert figures["dev_right"] == 1.0
+    save({**figures, "pack_right": 0.5}, tmp_path / "router.json")
     saved = json.loads((tmp_path / "router.json").read_text(encoding="utf-8"))
-    assert saved["features"] == list(FEATURES)
+    assert saved["features"] == list(FEATURES) and saved["pack_right"] == 0.5  # one write, all figures
     assert all(decisions(data, saved["weights"], saved["bias"], saved["threshold"]))
     # a model that always abstains gets every card question wrong
     assert not any(decisions(data[:30], saved["weights"], saved["bias"], 1.01))
