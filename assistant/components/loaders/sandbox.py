@@ -10,7 +10,8 @@ plain Chinese reason names what happened (timeout, memory limit, crash).
 
 A subprocess running ``python -m`` (rather than multiprocessing) keeps the parent free of
 fork/spawn pitfalls in Gradio or pytest and makes killing trivial. The child reads the file
-itself, so only its small JSON answer ever enters the parent's memory.
+itself, so only its small JSON answer ever enters the parent's memory. A child serves many
+files one after another (:mod:`.worker_pool`: start-up paid once, retired on any doubt).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ __all__ = [
     "decode_result",
     "encode_extra",
     "run_in_sandbox",
+    "shutdown_workers",
 ]
 
 WORKER_MODULE = "assistant.components.loaders.worker"
@@ -78,50 +78,48 @@ def run_in_sandbox(
     Raises :class:`DocumentLoadError` with the child's reason, or with one naming the timeout,
     the memory limit or the crash that ended it.
     """
+    from assistant.components.loaders.worker_pool import POOL, serve_command
+
     label = JOB_LABELS[job]
     timeout = settings.pdf_timeout_s if timeout_s is None else timeout_s
     memory_mb = settings.pdf_memory_mb
-    command = [
-        sys.executable,
-        "-m",
-        WORKER_MODULE,
-        job,
-        str(Path(path).resolve()),
-        "--memory-mb",
-        str(memory_mb),
-        "--options",
-        json.dumps(options or {}, ensure_ascii=False),
-    ]
-    for attempt in range(1, EXTERNAL_STOP_ATTEMPTS + 1):
-        with subprocess.Popen(
-            command,
-            cwd=_PROJECT_ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        ) as process:
-            try:
-                stdout, stderr = process.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
-                raise DocumentLoadError(
-                    path, timeout_reason or about(label, f"解析超时（{timeout:g} 秒）")
-                ) from None
+    command = serve_command(WORKER_MODULE, memory_mb)
+    request = {"job": job, "path": str(Path(path).resolve()), "options": options or {}}
+    stops = 0
+    fresh = False
+    while True:
+        outcome = POOL.run(command, _PROJECT_ROOT, request, timeout, fresh=fresh)
+        if outcome.timed_out:
+            raise DocumentLoadError(path, timeout_reason or about(label, f"解析超时（{timeout:g} 秒）"))
+        result = outcome.result or {}
+        if result.get("ok"):
+            return result
+        # A memory failure or a death in a child that served other files first may be that
+        # child's history, not this file: the file gets one fresh child's verdict.
+        history_may_matter = outcome.result is None or bool(result.get("memory"))
+        if history_may_matter and not outcome.fresh and not fresh:
+            fresh = True
+            continue
         # SIGTERM never comes from the file: a parser does not send it to itself and this parent
         # kills with SIGKILL. It comes from outside (a service manager, a memory watchdog on a
         # loaded machine, seen once in CI), so the file deserves one more try.
-        if process.returncode != -signal.SIGTERM or attempt == EXTERNAL_STOP_ATTEMPTS:
-            break
-    try:
-        result = decode_result(stdout)
-    except ValueError:
-        result = {}
-    if result.get("ok"):
-        return result
+        if outcome.returncode == -signal.SIGTERM:
+            stops += 1
+            if stops < EXTERNAL_STOP_ATTEMPTS:
+                fresh = True
+                continue
+        break
     if result.get("reason"):
         raise DocumentLoadError(path, str(result["reason"]))
-    raise DocumentLoadError(path, child_failure_reason(label, process.returncode, stderr, memory_mb))
+    returncode = outcome.returncode if outcome.returncode is not None else -signal.SIGKILL
+    raise DocumentLoadError(path, child_failure_reason(label, returncode, outcome.stderr, memory_mb))
+
+
+def shutdown_workers() -> None:
+    """Stop the idle parser children (they are started again on the next file)."""
+    from assistant.components.loaders.worker_pool import POOL
+
+    POOL.shutdown()
 
 
 def child_failure_reason(label: str, returncode: int, stderr: bytes, memory_mb: int) -> str:

@@ -1,11 +1,15 @@
-"""Child side of the parser sandbox: ``python -m assistant.components.loaders.worker JOB PATH``.
+"""Child side of the parser sandbox: ``python -m assistant.components.loaders.worker JOB PATH``
+for one file, or ``… --serve`` to read one JSON request per line on stdin
+(``{"job": …, "path": …, "options": {…}}``) and answer each with one JSON line, until stdin
+closes (:mod:`.worker_pool` keeps such a child for many files).
 
-The child limits its own address space (``RLIMIT_AS``) first, then runs one parsing job on
+The child limits its own address space (``RLIMIT_AS``) first, then runs each parsing job on
 one file and prints one JSON object on stdout:
 
 * ``{"ok": true, …}`` with the job's result (text, pages, notes…);
 * ``{"ok": false, "reason": "<plain Chinese reason>"}`` for a bad file, including a parser
-  that ran out of its memory allowance (a ``MemoryError`` here, not a dead parent).
+  that ran out of its memory allowance (a ``MemoryError`` here, not a dead parent; then
+  ``"memory": true`` too, so the parent retires this child).
 
 Anything worse (a C-level crash, being killed on timeout) leaves no JSON; the parent
 (:mod:`~assistant.components.loaders.sandbox`) names what happened from the exit status.
@@ -107,7 +111,7 @@ def run_job(job: str, path: str, memory_mb: int, options: dict[str, Any]) -> dic
     except ParseFailure as exc:
         return {"ok": False, "reason": str(exc)}
     except MemoryError:
-        return {"ok": False, "reason": about(label, f"解析超过内存上限 {memory_mb} MB")}
+        return {"ok": False, "memory": True, "reason": about(label, f"解析超过内存上限 {memory_mb} MB")}
     except RecursionError:
         return {"ok": False, "reason": about(label, "文件结构嵌套过深，无法解析")}
     except OSError as exc:
@@ -119,22 +123,48 @@ def run_job(job: str, path: str, memory_mb: int, options: dict[str, Any]) -> dic
         return {"ok": False, "reason": about(label, f"解析失败：{what}")}
 
 
+def encode(result: dict[str, Any], job: str, memory_mb: int) -> bytes:
+    """One result as a line of JSON (JSON escapes newlines inside strings)."""
+    try:
+        return json.dumps(result, ensure_ascii=False, default=encode_extra).encode("utf-8")
+    except MemoryError:
+        del result
+        reason = about(JOB_LABELS.get(job, job), f"解析超过内存上限 {memory_mb} MB")
+        return json.dumps({"ok": False, "memory": True, "reason": reason}, ensure_ascii=False).encode("utf-8")
+
+
+def serve(memory_mb: int) -> int:
+    """Answer requests from stdin until it closes; a request that is not valid JSON ends the child."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    for line in stdin:
+        request = json.loads(line)
+        job = str(request["job"])
+        if job not in JOBS:
+            result: dict[str, Any] = {"ok": False, "reason": f"未知的解析任务 {job}"}
+        else:
+            result = run_job(job, str(request["path"]), memory_mb, dict(request.get("options") or {}))
+        payload = encode(result, job, memory_mb)
+        del result
+        stdout.write(payload + b"\n")
+        stdout.flush()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("job", choices=sorted(JOBS))
-    parser.add_argument("path")
+    parser.add_argument("job", nargs="?", choices=sorted(JOBS))
+    parser.add_argument("path", nargs="?")
+    parser.add_argument("--serve", action="store_true", help="answer JSON requests from stdin")
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--options", default="{}", help="job options as a JSON object")
     args = parser.parse_args(argv)
     limit_memory(args.memory_mb)
+    if args.serve:
+        return serve(args.memory_mb)
+    if args.job is None or args.path is None:
+        parser.error("JOB and PATH are required without --serve")
     result = run_job(args.job, args.path, args.memory_mb, json.loads(args.options))
-    try:
-        payload = json.dumps(result, ensure_ascii=False, default=encode_extra).encode("utf-8")
-    except MemoryError:
-        del result
-        reason = about(JOB_LABELS[args.job], f"解析超过内存上限 {args.memory_mb} MB")
-        payload = json.dumps({"ok": False, "reason": reason}, ensure_ascii=False).encode("utf-8")
-    sys.stdout.buffer.write(payload)
+    sys.stdout.buffer.write(encode(result, args.job, args.memory_mb))
     sys.stdout.flush()
     return 0
 

@@ -124,6 +124,9 @@ def run_case(name: str, folder: Path) -> dict[str, object]:
     else:
         notes = f"; {'; '.join(outcome.notes)}" if outcome.notes else ""
         result = f"loaded, {len(outcome.text):,} chars{notes}"
+    from assistant.components.loaders.sandbox import shutdown_workers
+
+    shutdown_workers()  # a serving child is counted in RUSAGE_CHILDREN once it has ended
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {
         "case": name,
