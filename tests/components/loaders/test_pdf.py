@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from assistant.components.loaders import DocumentLoader
+from assistant.components.loaders import DocumentLoader, sandbox
+from assistant.components.loaders.worker_pool import POOL
 from assistant.domain import DocumentLoadError
 from assistant.settings import Settings
 from tests.components.loaders import fixture_files as ff
@@ -115,7 +116,11 @@ def test_page_cap(tmp_path: Path, settings: Settings) -> None:
 def test_parse_timeout_kills_the_child(settings: Settings, regulation_pdf: tuple[Path, int]) -> None:
     path, _ = regulation_pdf
     hurried = settings.model_copy(update={"pdf_timeout_s": 0.01})
+    # a warm child parses this small PDF in under 10 ms: a fresh one (its start-up alone takes
+    # longer) makes the parse outlast the limit
+    sandbox.shutdown_workers()
     assert _reason(hurried, path) == "PDF 解析超时（0.01 秒）"
+    assert POOL.live_pids() == []  # the child that timed out was killed, not kept
 
 
 def test_memory_limit_applies_to_the_child(settings: Settings, regulation_pdf: tuple[Path, int]) -> None:
