@@ -111,6 +111,8 @@ def run_in_sandbox(
         break
     if result.get("reason"):
         raise DocumentLoadError(path, str(result["reason"]))
+    if outcome.malformed:
+        raise DocumentLoadError(path, about(label, "解析进程返回了无法识别的结果（不是 JSON），已终止该进程"))
     returncode = outcome.returncode if outcome.returncode is not None else -signal.SIGKILL
     raise DocumentLoadError(path, child_failure_reason(label, returncode, outcome.stderr, memory_mb))
 
@@ -160,11 +162,14 @@ def encode_extra(value: object) -> object:
 
 
 def decode_result(payload: bytes) -> dict[str, Any]:
-    """The child's JSON answer with tagged dates restored; ``{}`` when it printed nothing."""
-    if not payload.strip():
-        return {}
+    """The child's JSON answer with tagged dates restored.
+
+    Raises ``ValueError`` when the line is not a JSON object (the child printed something else).
+    """
     result = json.loads(payload.decode("utf-8"), object_hook=_restore_dates)
-    return result if isinstance(result, dict) else {}
+    if not isinstance(result, dict):
+        raise ValueError("the answer is not a JSON object")
+    return result
 
 
 def _restore_dates(obj: dict[str, Any]) -> Any:

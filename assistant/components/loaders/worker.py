@@ -1,15 +1,18 @@
-"""Child side of the parser sandbox: ``python -m assistant.components.loaders.worker JOB PATH``
-for one file, or ``… --serve`` to read one JSON request per line on stdin
+"""Child side of the parser sandbox: ``python -m assistant.components.loaders.worker --serve``
+reads one JSON request per line on stdin
 (``{"job": …, "path": …, "options": {…}}``) and answer each with one JSON line, until stdin
-closes (:mod:`.worker_pool` keeps such a child for many files).
+closes (:mod:`.worker_pool` keeps such a child for many files). ``… worker JOB PATH
+--memory-mb N`` runs one job on one file and exits: the app never uses it; it is there to
+reproduce a failing file by hand, under the same limit, outside the app.
 
 The child limits its own address space (``RLIMIT_AS``) first, then runs each parsing job on
 one file and prints one JSON object on stdout:
 
 * ``{"ok": true, …}`` with the job's result (text, pages, notes…);
 * ``{"ok": false, "reason": "<plain Chinese reason>"}`` for a bad file, including a parser
-  that ran out of its memory allowance (a ``MemoryError`` here, not a dead parent; then
-  ``"memory": true`` too, so the parent retires this child).
+  that ran out of its memory allowance (a ``MemoryError``, or a lazy import whose shared
+  library cannot be mapped under the limit; then ``"memory": true`` too, so the parent
+  retires this child).
 
 Anything worse (a C-level crash, being killed on timeout) leaves no JSON; the parent
 (:mod:`~assistant.components.loaders.sandbox`) names what happened from the exit status.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import resource
 import sys
@@ -103,6 +107,20 @@ def limit_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+#: How an allocation refused by ``RLIMIT_AS`` reads when it is not a ``MemoryError``: the
+#: dynamic loader mapping a parser's extension module, or a C library's ``ENOMEM``.
+_ALLOCATION_FAILURES = ("failed to map segment", "cannot allocate memory", "std::bad_alloc")
+
+
+def allocation_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` means the child ran out of its address space, whatever its type."""
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
+    return any(marker in str(exc).lower() for marker in _ALLOCATION_FAILURES)
+
+
 def run_job(job: str, path: str, memory_mb: int, options: dict[str, Any]) -> dict[str, Any]:
     """Run one job and turn every Python-level failure into ``{"ok": false, "reason": …}``."""
     label = JOB_LABELS[job]
@@ -110,17 +128,24 @@ def run_job(job: str, path: str, memory_mb: int, options: dict[str, Any]) -> dic
         return JOBS[job](path, options)
     except ParseFailure as exc:
         return {"ok": False, "reason": str(exc)}
-    except MemoryError:
+    except Exception as exc:  # MemoryError included
+        return failure(label, exc, memory_mb)
+
+
+def failure(label: str, exc: Exception, memory_mb: int) -> dict[str, Any]:
+    """The answer for a job that raised ``exc``."""
+    if allocation_failed(exc):
+        # a half-done import or a parser stopped mid-allocation: the parent retires this child
         return {"ok": False, "memory": True, "reason": about(label, f"解析超过内存上限 {memory_mb} MB")}
-    except RecursionError:
+    if isinstance(exc, RecursionError):
         return {"ok": False, "reason": about(label, "文件结构嵌套过深，无法解析")}
-    except OSError as exc:
+    if isinstance(exc, OSError):
         return {"ok": False, "reason": f"无法读取文件：{exc.strerror or exc}"}
-    except Exception as exc:  # a parser bug on odd input: fail this file with the detail
-        traceback.print_exc(file=sys.stderr)
-        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-        what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-        return {"ok": False, "reason": about(label, f"解析失败：{what}")}
+    # a parser bug on odd input: fail this file with the detail
+    traceback.print_exception(exc, file=sys.stderr)
+    detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return {"ok": False, "reason": about(label, f"解析失败：{what}")}
 
 
 def encode(result: dict[str, Any], job: str, memory_mb: int) -> bytes:

@@ -53,6 +53,7 @@ class Outcome:
     returncode: int | None = None  # set when the child died
     stderr: bytes = b""
     fresh: bool = True  # the child had served no file before this one
+    malformed: bool = False  # the child answered with a line that is not a JSON object
 
 
 class WorkerProcess:
@@ -109,8 +110,9 @@ class WorkerProcess:
         try:
             result = decode_result(answer)
         except ValueError:
+            stderr = self._stderr_since(stderr_start)
             self.kill()
-            return Outcome(None, returncode=-9, stderr=self._stderr_since(stderr_start), fresh=fresh)
+            return Outcome(None, stderr=stderr, fresh=fresh, malformed=True)
         return Outcome(result, stderr=self._stderr_since(stderr_start), fresh=fresh)
 
     def rss_mb(self) -> float:

@@ -74,7 +74,7 @@ def _flaky(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: str) -> Path:
     return log
 
 
-@pytest.mark.parametrize("mode", ["die", "memory"])
+@pytest.mark.parametrize("mode", ["die", "memory", "garbage"])
 def test_a_worn_childs_failure_is_retried_in_a_fresh_child(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
@@ -99,3 +99,41 @@ def test_a_fresh_childs_memory_failure_is_the_files_verdict(
     assert failure.value.reason == f"文本解析超过内存上限 {settings.pdf_memory_mb} MB"
     assert log.read_text(encoding="utf-8").splitlines() == ["start"]
     assert POOL.live_pids() == []  # retired after its memory failure
+
+
+def test_an_answer_that_is_not_json_is_named_as_such(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child that prints something other than its JSON answer is killed and the reason says
+    so (not a made-up kill signal or memory limit)."""
+    _flaky(monkeypatch, tmp_path, "garbage")
+    monkeypatch.setenv("FLAKY_WORKER_FAIL_ON", "1")
+    with pytest.raises(DocumentLoadError) as failure:
+        DocumentLoader(settings).load(_note(tmp_path, "a.md", "台风来了关好门窗。"))
+    assert "无法识别的结果" in failure.value.reason
+    assert "内存" not in failure.value.reason and "SIG" not in failure.value.reason
+    assert POOL.live_pids() == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MemoryError(),
+        # the dynamic loader refused to map a lazily imported extension module (seen in CI under
+        # a 20 MB limit: the failure reached the user as an ImportError, not as the memory limit)
+        ImportError("lib-dynload/_contextvars.so: failed to map segment from shared object"),
+        OSError(12, "Cannot allocate memory"),
+    ],
+)
+def test_an_allocation_refused_under_the_limit_is_a_memory_failure(error: Exception) -> None:
+    from assistant.components.loaders import worker
+
+    answer = worker.failure("PDF", error, 20)
+    assert answer == {"ok": False, "memory": True, "reason": "PDF 解析超过内存上限 20 MB"}
+
+
+def test_an_ordinary_import_error_is_not_called_a_memory_failure() -> None:
+    from assistant.components.loaders import worker
+
+    answer = worker.failure("PDF", ImportError("No module named 'pypdf'"), 20)
+    assert "memory" not in answer and answer["reason"] == "PDF 解析失败：ImportError: No module named 'pypdf'"
