@@ -204,8 +204,55 @@ def test_a_card_source_opens_the_article_it_cites(chromium: Any, web_app: Runnin
     page.close()
 
 
-def _login(chromium: Any, web_app: RunningApp) -> Any:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+#: One question per answer plan (issue 10): audience, question, what must lead the answer, the
+#: title the first source must carry, and what else the answer must say.
+PLANS = {
+    "resident-emergency": ("居民", "被困在电梯里了怎么办", "119", "被困电梯怎么办", ("警铃", "扒门")),
+    "staff-procedure": ("社区工作人员", "台风蓝色预警时居委会要做什么？", "居委会", "台风预警", ("值班",)),
+    "department-article": (
+        "部门",
+        "施工单位往排水管道里倒泥浆，会怎么处罚？",
+        "第五十三条",
+        "防汛条例",
+        ("水行政主管部门",),
+    ),
+}
+
+
+@pytest.mark.parametrize("plan", list(PLANS))
+def test_each_answer_plan_at_phone_width(
+    chromium: Any, web_app: RunningApp, artifacts: Path, plan: str
+) -> None:
+    """The three answer plans as a phone shows them: the number, the procedure step or the article
+    leads, inside the first screen; screenshots for the issue's closing note."""
+    audience, question, lead, source_title, also = PLANS[plan]
+    if plan == "department-article" and not SHARED_REGULATION.is_file():
+        pytest.skip("../shared is absent: no regulation to cite")
+    width, height = VIEWPORTS["phone"]
+    page = _login(chromium, web_app, "phone")
+    page.get_by_label(audience, exact=True).check()
+    reply = ask(page, question)
+    page.screenshot(path=str(artifacts / f"answer-phone-{plan}.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    head = reply.locator(".answer p, .answer li, .answer strong").first
+    box = head.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= height, f"answer start below the fold: {box}"
+    text = reply.locator(".answer").inner_text()
+    assert lead in text[:160], text[:200]
+    for phrase in also:
+        assert phrase in text, (phrase, text[:400])
+    first_source = reply.locator("details.src summary").first.inner_text()
+    assert source_title in first_source, first_source
+    assert "**" not in reply.inner_text()
+    page.close()
+
+
+def _login(chromium: Any, web_app: RunningApp, size: str = "desktop") -> Any:
+    width, height = VIEWPORTS[size]
+    phone = size == "phone"
+    context = chromium.new_context(
+        viewport={"width": width, "height": height}, locale="zh-CN", is_mobile=phone, has_touch=phone
+    )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(web_app.url + "/")
