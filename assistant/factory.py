@@ -164,7 +164,7 @@ class Assistant:
     @cached_property
     def retriever(self) -> HybridRetriever:
         from assistant.services.document_status import StatusAnnotator
-        from assistant.services.query_analysis import QuestionCue
+        from assistant.services.query_analysis import AskKinds, QuestionCue
         from assistant.services.ranking.intent import IntentModel
         from assistant.services.ranking.model import RankerModel
         from assistant.services.retrieve import FusionParams, HybridRetriever
@@ -177,6 +177,7 @@ class Assistant:
             default_jurisdiction=self.settings.default_jurisdiction,
             params=FusionParams(mode="learned"),
             cues=QuestionCue.load(self.settings.corpus_dir / "question_cues.yaml"),
+            ask_kinds=AskKinds.load(self.settings.corpus_dir / "ask_kinds.yaml"),
             ranker=RankerModel(ranker_model_path(self.settings)),
             intent_model=IntentModel(MODELS_DIR / "intent.npz"),
             statuses=StatusAnnotator(self.manifest),
@@ -190,7 +191,13 @@ class Assistant:
         from assistant.services.answer import AnswerService
         from assistant.services.compose import EmergencyNumbers, ExtractiveComposer
         from assistant.services.follow_up import FollowUpResolver
-        from assistant.services.refusal_rules import OutOfScopeGate, Refusal, RefusalPolicy, ScaledRefusal
+        from assistant.services.refusal_rules import (
+            AskedForWhatNoDocumentHolds,
+            OutOfScopeGate,
+            Refusal,
+            RefusalPolicy,
+            ScaledRefusal,
+        )
         from assistant.services.scope import ScopeRules
 
         s = self.settings
@@ -218,6 +225,8 @@ class Assistant:
             if s.learned_refusal and learned_refusal.available()
             else thresholds
         )
+        if s.refusal_on_asks and not s.learned_refusal and learned_refusal.available():
+            refusal = AskedForWhatNoDocumentHolds(refusal, learned_refusal, LEARNED_REFUSAL_MIN_CHUNKS)
         intent_model = self.retriever.intent_model
         gate = s.refusal_max_out_of_scope
         if gate is None and intent_model is not None and intent_model.available():

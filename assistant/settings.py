@@ -170,6 +170,14 @@ class Settings(BaseSettings):
             "(stored in assistant/models/intent.npz); 1 turns the rule off."
         ),
     )
+    refusal_on_asks: bool = Field(
+        default=True,
+        description=(
+            "On libraries of 1,000+ chunks, also refuse a question that asks for what no document "
+            "holds (live status, counts of real events, a named place or contact, an opinion: "
+            "corpus/ask_kinds.yaml) when the learned refusal model finds it unanswerable too."
+        ),
+    )
     learned_refusal: bool = Field(
         default=False,
         description=(

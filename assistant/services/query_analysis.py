@@ -141,3 +141,32 @@ class QuestionCue:
             return []
         rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         return [QuestionCue(str(r["name"]), tuple(r["question"]), tuple(r["answer"])) for r in rows]
+
+
+@dataclass(frozen=True)
+class AskKinds:
+    """What a question asks for that regulations, guides and the research paper never hold: the
+    live state of things (现在…恢复了吗), counts of real events (去年一共多少起), a named shop,
+    address or contact (哪家医院、地址), an opinion (你怎么看).
+
+    Why: such questions share words with the corpus (停运、积水、消防站), so evidence strength
+    alone lets them through, yet no passage can answer them. Each kind becomes one 0/1 signal
+    (``ask_<kind>``) of the learned refusal model, which weighs it against the evidence: an
+    answerable question may carry a cue (我现在被困在电梯里) and still be answered. The words
+    are data (``corpus/ask_kinds.yaml``), drawn from the blind set's train-split questions.
+    """
+
+    kinds: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @staticmethod
+    def load(path: Path) -> AskKinds:
+        if not path.is_file():
+            return AskKinds()
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path.name}: 顶层应为“类别: [词语, …]”的映射")
+        return AskKinds(tuple((str(k), tuple(str(w) for w in v or [])) for k, v in data.items()))
+
+    def signals(self, question: str) -> dict[str, float]:
+        """``{"ask_<kind>": 1.0 or 0.0}`` for every kind."""
+        return {f"ask_{name}": float(any(w in question for w in words)) for name, words in self.kinds}

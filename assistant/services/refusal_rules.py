@@ -64,6 +64,33 @@ class ScaledRefusal:
 
 
 @dataclass(frozen=True)
+class AskedForWhatNoDocumentHolds:
+    """Also refuse, on a large library, a question that asks for what no document holds (live
+    status, counts of real events, a named place or contact, an opinion: an ``ask_<kind>``
+    signal) when the learned model finds it unanswerable too.
+
+    Why both: near-domain traps (地铁2号线停运的那几站恢复了吗, 全市一共接到多少起积水报警) share
+    words with the corpus, so the evidence thresholds pass them; the learned model catches them
+    but, used everywhere, it also refuses residents' plainly worded answerable questions (on the
+    team's dev split it doubled the answerable refused). A cue alone is not enough either (我现在
+    被困在电梯里). Requiring the two confines the learned model to the questions it was shown to
+    be right about.
+    """
+
+    inner: Refusal
+    learned: Refusal
+    min_chunks: int
+
+    def refuse(self, signals: Mapping[str, float]) -> bool:
+        if self.inner.refuse(signals):
+            return True
+        if signals.get("direct") or signals.get("index_chunks", 0.0) < self.min_chunks:
+            return False
+        asks = any(value for name, value in signals.items() if name.startswith("ask_"))
+        return asks and self.learned.refuse(signals)
+
+
+@dataclass(frozen=True)
 class OutOfScopeGate:
     """Also refuse when the intent model finds the question out of scope, on a large library.
 

@@ -25,6 +25,7 @@ from assistant.components.knowledge_pack import extract_citations, title_key
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
 from assistant.services.query_analysis import (
+    AskKinds,
     QuestionCue,
     article_numbers,
     named_documents,
@@ -147,6 +148,7 @@ class HybridRetriever:
         ranker: RankerModel | None = None,
         intent_model: IntentModel | None = None,
         statuses: StatusSource | None = None,
+        ask_kinds: AskKinds | None = None,
     ) -> None:
         self._lexical_source = lexical
         #: Sets metadata["status"], dates and repealed_by on chunks, once per index generation.
@@ -160,6 +162,8 @@ class HybridRetriever:
         self._documents_of: LexicalIndex | None = None
         self._citation_cache: dict[str, Any] = {}
         self.cues = tuple(cues)
+        #: What the question asks for that no passage holds (signals for the refusal model).
+        self.ask_kinds = ask_kinds or AskKinds()
         self.ranker = ranker
         self.intent_model = intent_model
         #: Every chunk's vector, aligned with one lexical index (rebuilt when that index changes).
@@ -543,6 +547,7 @@ class HybridRetriever:
             "top_bm25": float(items[0].sources.get("bm25", 0.0)) if items else 0.0,
             "max_bm25": float(bm25.max()) if len(bm25) else 0.0,
             "top_dense": max(dense_sim.values(), default=0.0),
+            **self.ask_kinds.signals(question),
         }
 
 

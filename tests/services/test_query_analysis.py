@@ -1,4 +1,9 @@
+from pathlib import Path
+
+import pytest
+
 from assistant.services.query_analysis import (
+    AskKinds,
     article_numbers,
     named_documents,
     place_in_question,
@@ -47,3 +52,36 @@ def test_abbreviated_titles_are_recognised() -> None:
     assert named_documents("燃气条例第十条", docs, "上海")[0].doc_id == "sh-gas"
     # A mention that is not an abbreviation of any title names nothing.
     assert named_documents("交通条例第三条", docs, "上海") == []
+
+
+def test_ask_kinds_mark_what_no_passage_holds(tmp_path: Path) -> None:
+    path = tmp_path / "ask_kinds.yaml"
+    path.write_text("live_status: [现在, 恢复了吗]\nopinion: [你怎么看]\n", encoding="utf-8")
+    kinds = AskKinds.load(path)
+    assert kinds.signals("地铁2号线停运的那几站恢复了吗") == {"ask_live_status": 1.0, "ask_opinion": 0.0}
+    assert kinds.signals("台风来了怎么办") == {"ask_live_status": 0.0, "ask_opinion": 0.0}
+    assert AskKinds.load(tmp_path / "absent.yaml").signals("现在") == {}
+
+
+def test_ask_kinds_file_must_be_a_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "ask_kinds.yaml"
+    path.write_text("- 现在\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"ask_kinds\.yaml"):
+        AskKinds.load(path)
+
+
+def test_bundled_ask_kinds() -> None:
+    from assistant.settings import PROJECT_ROOT
+
+    kinds = AskKinds.load(PROJECT_ROOT / "corpus" / "ask_kinds.yaml")
+    assert set(kinds.signals("")) == {
+        "ask_live_status",
+        "ask_count_of_events",
+        "ask_named_place_or_contact",
+        "ask_opinion",
+    }
+    assert kinds.signals("截至目前全市一共接到多少起积水报警")["ask_count_of_events"] == 1.0
+    assert kinds.signals("长宁区哪家医院可以打狂犬疫苗")["ask_named_place_or_contact"] == 1.0
+    # the plain questions the library answers carry none of them
+    for question in ("被困在电梯里了怎么办", "燃气公司有哪些法定义务", "台风红色预警时学校要停课吗"):
+        assert not any(kinds.signals(question).values()), question

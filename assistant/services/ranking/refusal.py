@@ -5,7 +5,10 @@ questions for one embedder, and near-domain traps (a number no document gives, a
 rule, a writing task dressed as a question) share enough words with the corpus to pass them.
 The model reads the retrieval signals (word coverage of the top passages, how many question
 words the index knows, dense similarity, BM25 strength per question token) and the ranker's
-top score. Two inputs were tried and dropped because they did not transfer to questions
+top score, and what the question asks for that no passage holds (live status, counts of real
+events, a named place or contact, an opinion: ``ask_<kind>`` signals from
+``corpus/ask_kinds.yaml``; near-domain traps share words with the corpus but ask for these).
+Two inputs were tried and dropped because they did not transfer to questions
 written by other people: the intent model's out-of-scope probability (all out-of-scope
 training questions came from one writer, so it learned that writer's style: 63% of the older
 dev set's answerable questions were refused) and raw BM25 (it grows with question length).
@@ -34,6 +37,15 @@ SIGNALS: tuple[str, ...] = (
     "top_score",
 )
 MAX_ANSWERABLE_REFUSED = 0.05
+#: Signals named ``ask_<kind>`` come from :class:`~assistant.services.query_analysis.AskKinds`
+#: (``corpus/ask_kinds.yaml``); which of them a model reads is stored in its file.
+ASK_PREFIX = "ask_"
+
+
+def training_signals(rows: Sequence[tuple[Mapping[str, float], bool]]) -> list[str]:
+    """The signals a new model is trained on: the evidence signals and every ask kind present."""
+    kinds = sorted({name for signals, _ in rows for name in signals if name.startswith(ASK_PREFIX)})
+    return [*SIGNALS, *kinds]
 
 
 def derived(signals: Mapping[str, float]) -> dict[str, float]:
@@ -63,8 +75,9 @@ class RefusalModel:
     def probability(self, signals: Mapping[str, float]) -> float:
         if self._model is None:
             model = json.loads(self.path.read_text(encoding="utf-8"))
-            if tuple(model["signals"]) != SIGNALS:
-                raise ValueError(f"{self.path}: trained on other signals; run train-ranker")
+            unknown = [n for n in model["signals"] if n not in SIGNALS and not str(n).startswith(ASK_PREFIX)]
+            if unknown:
+                raise ValueError(f"{self.path}: trained on other signals ({unknown}); run train-ranker")
             self._model = model
         weights = [float(w) for w in self._model["weights"]]  # type: ignore[union-attr]
         mean = [float(m) for m in self._model["mean"]]  # type: ignore[union-attr]
@@ -95,13 +108,14 @@ def train_refusal(
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    x = np.array([_vector(s) for s, _ in train])
+    names = training_signals(train)
+    x = np.array([_vector(s, names) for s, _ in train])
     y = np.array([int(label) for _, label in train])
     scaler = StandardScaler().fit(x)
     model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000, random_state=0)
     model.fit(scaler.transform(x), y)
     saved = {
-        "signals": list(SIGNALS),
+        "signals": names,
         "weights": [float(w) for w in model.coef_[0]],
         "bias": float(model.intercept_[0]),
         "mean": [float(m) for m in scaler.mean_],

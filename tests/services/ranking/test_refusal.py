@@ -80,3 +80,34 @@ def test_model_trained_on_other_signals_is_refused(tmp_path: Path) -> None:
     path.write_text(json.dumps(saved), encoding="utf-8")
     with pytest.raises(ValueError, match="other signals"):
         RefusalModel(path).probability({"coverage": 0.5})
+
+
+def _with_asks(rows: list[tuple[dict[str, float], bool]], seed: int) -> list[tuple[dict[str, float], bool]]:
+    """The same rows plus an ask-kind signal that out-of-scope questions carry more often."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for signals, unanswerable in rows:
+        asks = float(rng.random() < (0.6 if unanswerable else 0.05))
+        out.append(({**signals, "ask_live_status": asks}, unanswerable))
+    return out
+
+
+def test_ask_kind_signals_are_learned_and_stored(tmp_path: Path) -> None:
+    path = tmp_path / "refusal.json"
+    train_refusal(_with_asks(_rows(300, seed=7), 1), _with_asks(_rows(300, seed=8), 2), path)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["signals"] == [*SIGNALS, "ask_live_status"]
+    assert saved["weights"][-1] > 0  # asking for live status makes refusal likelier
+    model = RefusalModel(path)
+    probe = dict(_rows(3, seed=9)[1][0])
+    assert model.probability({**probe, "ask_live_status": 1.0}) > model.probability(probe)
+
+
+def test_a_model_without_ask_signals_still_reads_its_own(tmp_path: Path) -> None:
+    """A model file trained before the ask kinds existed (another embedder's) keeps working:
+    each file names the signals it reads."""
+    path = tmp_path / "refusal.json"
+    train_refusal(_rows(120, seed=10), _rows(120, seed=11), path)
+    model = RefusalModel(path)
+    probe = dict(_rows(3, seed=12)[1][0])
+    assert model.probability({**probe, "ask_live_status": 1.0}) == model.probability(probe)
