@@ -4,7 +4,9 @@ Fast (about a minute with USE): it retrieves each labelled question once on the 
 index, computes the per-card features and fits the logistic model; C and the threshold are
 chosen on the dev splits. ``train-ranker`` runs it at its end (the router reads the ranker's
 order as a feature, so a retrained ranker needs a retrained router); run it alone after changing
-the labels. The pack's own questions are evaluated, never trained on.
+the labels. The pack's own questions and ``eval/router_heldout.jsonl`` (222 emergency questions
+written blind on 2026-12-07, each labelled with the guide that answers it or none) are evaluated,
+never trained on nor used for any choice.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from assistant.settings import PROJECT_ROOT
 CARD_LABELS = PROJECT_ROOT / "eval" / "card_labels.jsonl"
 INTENT_SET = PROJECT_ROOT / "eval" / "intent_questions.jsonl"
 PACK_SET = PROJECT_ROOT / "eval" / "pack_questions.jsonl"
+HELDOUT_SET = PROJECT_ROOT / "eval" / "router_heldout.jsonl"
 
 
 def add_parser(sub: Any) -> None:
@@ -76,7 +79,14 @@ def train_card_router(assistant: Any) -> dict[str, Any]:
     weights, bias, threshold = figures["weights"], figures["bias"], figures["threshold"]
     figures["pack_right"] = round(float(np.mean(ct.decisions(pack_rows, weights, bias, threshold))), 3)
     figures["pack_questions"] = len(pack_rows)
+    heldout_rows = ct.collect(retrieve, features, ct.heldout_questions(HELDOUT_SET))
+    figures["heldout_right"] = round(float(np.mean(ct.decisions(heldout_rows, weights, bias, threshold))), 3)
+    figures["heldout_questions"] = len(heldout_rows)
     ct.save(figures, path)
     assistant.card_router.reload()
-    print(f"卡片路由：dev {figures['dev_right']}，知识包 {figures['pack_right']} → {path}", file=sys.stderr)
+    print(
+        f"卡片路由：dev {figures['dev_right']}，知识包 {figures['pack_right']}，"
+        f"留出集 {figures['heldout_right']} → {path}",
+        file=sys.stderr,
+    )
     return figures

@@ -54,6 +54,23 @@ def card_questions(
     return out
 
 
+def heldout_questions(path: Path) -> list[CardQuestion]:
+    """Guide questions kept out of training (``{"id", "audience", "q", "card", "also"}`` per line;
+    ``card`` null when no guide covers the question)."""
+    out: list[CardQuestion] = []
+    if not path.is_file():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        cards = [row["card"], *row.get("also", [])] if row.get("card") else []
+        gold = frozenset(Path(c).name for c in cards)
+        question = CardQuestion(str(row["id"]), str(row["q"]), str(row["audience"]), "guide", gold, "heldout")
+        out.append(question)
+    return out
+
+
 @dataclass(frozen=True)
 class CardQuestion:
     """A labelled question for the router: the card type it is routed among and its gold cards

@@ -13,7 +13,14 @@ import pytest
 
 from assistant.factory import Assistant, build_assistant, card_router_path
 from assistant.services.ranking.card_router import FEATURES
-from assistant.services.ranking.card_training import CardQuestion, CardRows, decisions, save, train
+from assistant.services.ranking.card_training import (
+    CardQuestion,
+    CardRows,
+    decisions,
+    heldout_questions,
+    save,
+    train,
+)
 from assistant.settings import PROJECT_ROOT, load_settings
 
 LABELS = PROJECT_ROOT / "eval" / "card_labels.jsonl"
@@ -34,6 +41,25 @@ def test_labels_name_questions_of_the_intent_set_and_cards_of_the_pack() -> None
         for card in [row["card"], *row["also"]] if row["card"] else row["also"]:
             assert (PROJECT_ROOT / "corpus" / card).is_file(), row
     assert sum(row["card"] is None for row in rows) >= 30  # "no card covers it" is a real answer
+
+
+def test_heldout_router_questions_are_valid_and_never_trained_on() -> None:
+    """eval/router_heldout.jsonl only measures the router: its questions are none of the
+    training questions, its cards exist, and 'no guide covers it' is among its answers."""
+    path = PROJECT_ROOT / "eval" / "router_heldout.jsonl"
+    questions = heldout_questions(path)
+    assert len(questions) >= 200 and len({q.id for q in questions}) == len(questions)
+    trained = {
+        json.loads(line)["q"]
+        for name in ("intent_questions.jsonl", "blindset.jsonl", "pack_questions.jsonl")
+        for line in (PROJECT_ROOT / "eval" / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    assert not {q.q for q in questions} & trained
+    for question in questions:
+        assert all((PROJECT_ROOT / "corpus" / "guides" / card).is_file() for card in question.gold_files)
+    assert sum(not q.gold_files for q in questions) >= 30
+    assert heldout_questions(path.with_name("absent.jsonl")) == []
 
 
 def _rows(gold: int | None, strong: int) -> CardRows:
