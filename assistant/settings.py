@@ -57,6 +57,14 @@ class Settings(BaseSettings):
         ),
     )
     embed_batch_size: int = Field(default=64, gt=0, description="Texts embedded per batch.")
+    ingest_embed_process: bool = Field(
+        default=True,
+        description=(
+            "With the default USE embedder, an ingest that has embedded 256 texts moves embedding "
+            "to a child process for the rest of the run: Chroma's local writes hold Python's GIL "
+            "and stalled the embedder in the same process."
+        ),
+    )
     index_write_batch: int = Field(
         default=512,
         gt=0,

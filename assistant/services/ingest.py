@@ -17,6 +17,8 @@ Why it is shaped this way:
   next files are embedded (Chroma's local writes took 6.8 s of a 45 s ingest of the shared
   corpus, all of it on the embedding's critical path). One write at a time, in order, and each
   batch keeps its store → manifest → stale-deletion order, so kill-safety is unchanged.
+  Chroma's writes hold the GIL, so a large run embeds in a child process
+  (:mod:`assistant.components.embedding_process`); :meth:`IngestService.ingest` stops it at the end.
 
 Which files are looked at (folder policy) lives in :mod:`assistant.services.ingest_files`.
 """
@@ -122,52 +124,65 @@ class IngestService:
         """Index ``paths`` (files or folders); with ``prune`` forget documents whose files are gone."""
         started = time.perf_counter()
         report = IngestReport()
-        with self.lock:
-            entries = self.manifest.entries()
-            # A clean manifest (last run finished) means the store holds exactly its chunks, so an
-            # all-unchanged run never needs to open Chroma (importing it alone takes ~1 s).
-            trusted = not self.manifest.is_dirty() and (self.store.may_exist() or not entries)
-            self._writing = False
-            forced: set[str] = set()
-            if not trusted:
-                self._begin_write()
-                forced = self._reconcile(entries, full=True)
-            self._twins = []
-            jobs, results = discover(paths)
-            report.files.extend(results)
-            todo = self._triage(jobs, entries, forced, report)
-            total = len(todo)
-            batch: list[_Embedded] = []
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer:
-                writing: Future[None] | None = None
-                for done, (job, prepared) in enumerate(self._prepared(todo), start=1):
-                    embedded = self._embed(job, prepared, report)
-                    if embedded is not None:
-                        batch.append(embedded)
-                    if sum(len(item.chunks) for item in batch) >= self.settings.index_write_batch:
-                        writing = self._write_behind(writer, writing, batch, report)
-                        batch = []
-                    if progress is not None:
-                        progress(done, total, job.display)
-                writing = self._write_behind(writer, writing, batch, report)
-                if writing is not None:
-                    writing.result()
-            self._report_twins(report)
-            if prune:
-                self._prune(paths, entries, report)
-            if self._writing:
-                self._reconcile(self.manifest.entries())
-                report.total_chunks = self.store.count()
-                self.manifest.set_dirty(False)
-            else:
-                report.total_chunks = sum(entry.chunk_count for entry in entries.values())
-            # validity depends on the whole collection: a law added or removed here flips others
-            refresh_statuses(self.manifest, self.loader)
-            self._facts.clear()
+        try:
+            with self.lock:
+                self._run(paths, prune, progress, report)
+        finally:
+            self._end_embedding_run()
         order = {"failed": 0, "skipped": 1, "removed": 2, "added": 3, "updated": 4, "unchanged": 5}
         report.files.sort(key=lambda result: (order[result.status], result.file))
         report.seconds = time.perf_counter() - started
         return report
+
+    def _end_embedding_run(self) -> None:
+        """Stop an embedding child the run started (:mod:`~assistant.components.embedding_process`)."""
+        close = getattr(self.embeddings, "close", None)
+        if callable(close):
+            close()
+
+    def _run(self, paths: list[Path], prune: bool, progress: Progress | None, report: IngestReport) -> None:
+        """The ingest itself, under the write lock."""
+        entries = self.manifest.entries()
+        # A clean manifest (last run finished) means the store holds exactly its chunks, so an
+        # all-unchanged run never needs to open Chroma (importing it alone takes ~1 s).
+        trusted = not self.manifest.is_dirty() and (self.store.may_exist() or not entries)
+        self._writing = False
+        forced: set[str] = set()
+        if not trusted:
+            self._begin_write()
+            forced = self._reconcile(entries, full=True)
+        self._twins = []
+        jobs, results = discover(paths)
+        report.files.extend(results)
+        todo = self._triage(jobs, entries, forced, report)
+        total = len(todo)
+        batch: list[_Embedded] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer:
+            writing: Future[None] | None = None
+            for done, (job, prepared) in enumerate(self._prepared(todo), start=1):
+                embedded = self._embed(job, prepared, report)
+                if embedded is not None:
+                    batch.append(embedded)
+                if sum(len(item.chunks) for item in batch) >= self.settings.index_write_batch:
+                    writing = self._write_behind(writer, writing, batch, report)
+                    batch = []
+                if progress is not None:
+                    progress(done, total, job.display)
+            writing = self._write_behind(writer, writing, batch, report)
+            if writing is not None:
+                writing.result()
+        self._report_twins(report)
+        if prune:
+            self._prune(paths, entries, report)
+        if self._writing:
+            self._reconcile(self.manifest.entries())
+            report.total_chunks = self.store.count()
+            self.manifest.set_dirty(False)
+        else:
+            report.total_chunks = sum(entry.chunk_count for entry in entries.values())
+        # validity depends on the whole collection: a law added or removed here flips others
+        refresh_statuses(self.manifest, self.loader)
+        self._facts.clear()
 
     def remove(self, doc_id_or_path: str) -> list[FileResult]:
         """Forget one document (by doc_id or file path): its chunks and manifest row, under the lock.
