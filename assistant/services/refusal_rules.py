@@ -63,6 +63,13 @@ class ScaledRefusal:
         return chosen.refuse(signals)
 
 
+def exempt(signals: Mapping[str, float], min_chunks: int) -> bool:
+    """Whether the rules learned on the big library stay silent: a direct article lookup, or a
+    library smaller than ``min_chunks`` (a user's own documents, where what is in scope is not
+    what the models learned)."""
+    return bool(signals.get("direct")) or signals.get("index_chunks", 0.0) < min_chunks
+
+
 @dataclass(frozen=True)
 class AskedForWhatNoDocumentHolds:
     """Also refuse, on a large library, a question that asks for what no document holds (live
@@ -84,7 +91,7 @@ class AskedForWhatNoDocumentHolds:
     def refuse(self, signals: Mapping[str, float]) -> bool:
         if self.inner.refuse(signals):
             return True
-        if signals.get("direct") or signals.get("index_chunks", 0.0) < self.min_chunks:
+        if exempt(signals, self.min_chunks):
             return False
         asks = any(value for name, value in signals.items() if name.startswith("ask_"))
         return asks and self.learned.refuse(signals)
@@ -111,6 +118,6 @@ class OutOfScopeGate:
     def refuse(self, signals: Mapping[str, float]) -> bool:
         if self.inner.refuse(signals):
             return True
-        if signals.get("direct") or signals.get("index_chunks", 0.0) < self.min_chunks:
+        if exempt(signals, self.min_chunks):
             return False
         return signals.get("p_out_of_scope", 0.0) >= self.threshold
