@@ -59,6 +59,8 @@ class ChildProcessEmbeddings(Embeddings):
         self.child_texts = 0
 
     def __getattr__(self, name: str) -> Any:  # name, dimensions… of the wrapped embedder
+        if name == "in_process":  # not set yet (a copy being built): no recursion
+            raise AttributeError(name)
         return getattr(self.in_process, name)
 
     def warm_up(self) -> None:
