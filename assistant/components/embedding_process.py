@@ -40,11 +40,19 @@ from langchain_core.embeddings import Embeddings
 #: Texts a run embeds in process before it starts the child (about one second of USE work,
 #: the child's start-up cost).
 CHILD_AFTER_TEXTS = 256
+#: How long the child may take to answer: this much, plus :data:`ANSWER_S_PER_TEXT` per text
+#: (USE needs ~6 ms a text); a child that takes longer is killed and the run goes on in process.
+ANSWER_TIMEOUT_S = 30.0
+ANSWER_S_PER_TEXT = 0.05
+_READ_CHUNK = 1 << 20
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class ChildProcessEmbeddings(Embeddings):
     """``in_process``'s model, run in a child process once a run is large (see the module)."""
+
+    #: The module the child runs (a test points it at a child that misbehaves).
+    child_module = __name__
 
     def __init__(self, model_name: str, batch_size: int, in_process: Embeddings) -> None:
         self.model_name = model_name
@@ -55,6 +63,7 @@ class ChildProcessEmbeddings(Embeddings):
         self._ready = False
         self._failed: str | None = None
         self._embedded_in_run = 0
+        self._buffer = b""
         #: How many texts this run embedded in the child (for tests and the bench).
         self.child_texts = 0
 
@@ -116,6 +125,7 @@ class ChildProcessEmbeddings(Embeddings):
         self._ready = False
         self._failed = None
         self._embedded_in_run = 0
+        self._buffer = b""
 
     # --- the child --------------------------------------------------------------------
     def _start(self) -> None:
@@ -123,7 +133,7 @@ class ChildProcessEmbeddings(Embeddings):
             return
         self._stderr = tempfile.TemporaryFile(prefix="embedder-stderr-")  # noqa: SIM115 - closed in close()
         self._child = subprocess.Popen(
-            [sys.executable, "-m", __name__, self.model_name, str(self.batch_size)],
+            [sys.executable, "-m", self.child_module, self.model_name, str(self.batch_size)],
             cwd=_PROJECT_ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -134,12 +144,11 @@ class ChildProcessEmbeddings(Embeddings):
         """Whether the child has loaded its model (never waits for it)."""
         if self._ready or self._child is None or self._failed is not None:
             return self._ready and self._failed is None
-        assert self._child.stdout is not None
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._child.stdout, selectors.EVENT_READ)
-            if not selector.select(timeout=0):
-                return False
-        line = self._child.stdout.readline()
+        line = self._read(None, time.monotonic())  # only what has arrived already
+        if line is None:
+            if self._child.poll() is not None:
+                self._fail("未能启动")
+            return False
         if json.loads(line or b"{}").get("ready"):
             self._ready = True
         else:
@@ -150,23 +159,47 @@ class ChildProcessEmbeddings(Embeddings):
         import numpy as np
 
         child = self._child
-        assert child is not None and child.stdin is not None and child.stdout is not None
+        assert child is not None and child.stdin is not None
+        deadline = time.monotonic() + ANSWER_TIMEOUT_S + ANSWER_S_PER_TEXT * len(texts)
         try:
             child.stdin.write(json.dumps({"texts": texts}, ensure_ascii=False).encode("utf-8") + b"\n")
             child.stdin.flush()
-            header = json.loads(child.stdout.readline() or b"{}")
+            line = self._read(None, deadline)
+            header = json.loads(line or b"{}") if line is not None else {"error": "超时或已退出"}
             if "n" not in header:
                 self._fail(str(header.get("error", "没有回答")))
                 return None
             n, dim = int(header["n"]), int(header["dim"])
-            data = _read_exactly(child.stdout, n * dim * 4)
+            data = self._read(n * dim * 4, deadline)
         except (OSError, ValueError) as exc:
             self._fail(f"{type(exc).__name__}: {exc}")
             return None
-        if len(data) != n * dim * 4 or n != len(texts):
-            self._fail("回答不完整")
+        if data is None or n != len(texts):
+            self._fail("回答不完整或超时")
             return None
         return np.frombuffer(data, dtype="<f4").reshape(n, dim).tolist()
+
+    def _read(self, size: int | None, deadline: float) -> bytes | None:
+        """A line (``size`` None) or ``size`` bytes from the child, or None when they have not all
+        arrived by ``deadline`` or the child closed its output."""
+        child = self._child
+        assert child is not None and child.stdout is not None
+        fd = child.stdout.fileno()
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while True:
+                if size is None and b"\n" in self._buffer:
+                    line, self._buffer = self._buffer.split(b"\n", 1)
+                    return line
+                if size is not None and len(self._buffer) >= size:
+                    data, self._buffer = self._buffer[:size], self._buffer[size:]
+                    return data
+                if not selector.select(timeout=max(deadline - time.monotonic(), 0.0)):
+                    return None
+                part = os.read(fd, _READ_CHUNK)
+                if not part:
+                    return None
+                self._buffer += part
 
     def _fail(self, why: str) -> None:
         self._failed = why
@@ -174,18 +207,6 @@ class ChildProcessEmbeddings(Embeddings):
         child = self._child
         if child is not None and child.poll() is None:
             child.kill()
-
-
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    parts: list[bytes] = []
-    left = size
-    while left:
-        part = stream.read(left)
-        if not part:
-            break
-        parts.append(part)
-        left -= len(part)
-    return b"".join(parts)
 
 
 def serve(model_name: str, batch_size: int) -> int:

@@ -107,3 +107,25 @@ def test_ingest_through_the_child_stores_the_same_vectors_and_stops_it(tmp_path:
     in_process, _ = ingest("inprocess", False)
     assert child_texts == len(with_child) >= 6  # every chunk was embedded by the child
     assert with_child == in_process
+
+
+def test_a_child_that_stops_answering_is_killed_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(embedding_process, "ANSWER_TIMEOUT_S", 1.0)
+    in_process = UseMultilingualEmbeddings()
+    embedder = ChildProcessEmbeddings("use-multilingual", 64, in_process)
+    embedder.child_module = "tests.components.hanging_embedder"
+    try:
+        assert embedder.start_child(wait_s=30)
+        child = embedder._child
+        assert child is not None
+        started = time.monotonic()
+        vectors = embedder.embed_documents(TEXTS)
+        assert time.monotonic() - started < 30  # bounded by the answer timeout, not by the child
+        assert vectors == in_process.embed_documents(TEXTS)
+        assert child.wait(timeout=10) is not None  # killed
+        assert "向量化子进程不可用" in capsys.readouterr().err
+        assert embedder.embed_documents(TEXTS[:2]) == in_process.embed_documents(TEXTS[:2])
+    finally:
+        embedder.close()
