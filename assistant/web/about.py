@@ -25,7 +25,8 @@ def emergency_banner(ctx: WebContext) -> str:
         f'<a class="num" href="tel:{re.sub(r"[^0-9]", "", str(r.get("number", "")))}" '
         f'title="{present.escape_text(str(r.get("label", "")))}">'
         f"<b>{present.escape_text(str(r.get('number', '')))}</b> "
-        f'<span class="lab">{present.escape_text(str(r.get("label", "")))}</span></a>'
+        f'<span class="lab">{present.escape_text(str(r.get("label", "")))}</span>'
+        f'<span class="lab-short">{present.escape_text(str(r.get("short") or r.get("label", "")))}</span></a>'
         for r in rules
     )
     always = present.escape_text(str(ctx.emergency.get("always", "")))

@@ -234,6 +234,12 @@ def test_each_answer_plan_at_phone_width(
     reply = ask(page, question)
     page.screenshot(path=str(artifacts / f"answer-phone-{plan}.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # the strip's labels fit whole on a phone (the short labels; nothing cut to "火警、燃…")
+    labels = page.locator("#emergency .num").evaluate_all(
+        "links => links.map(a => [...a.querySelectorAll('span')].filter(s => s.offsetParent !== null)"
+        ".map(s => [s.textContent, s.scrollWidth <= s.clientWidth]))"
+    )
+    assert labels and all(len(shown) == 1 and shown[0][1] for shown in labels), labels
     head = reply.locator(".answer p, .answer li, .answer strong").first
     box = head.bounding_box()
     assert box is not None and box["y"] + box["height"] <= height, f"answer start below the fold: {box}"
