@@ -143,6 +143,10 @@ class QuestionCue:
         return [QuestionCue(str(r["name"]), tuple(r["question"]), tuple(r["answer"])) for r in rows]
 
 
+#: Prefix of the signal names :class:`AskKinds` gives (``ask_<kind>``), read by the refusal model.
+ASK_PREFIX = "ask_"
+
+
 @dataclass(frozen=True)
 class AskKinds:
     """What a question asks for that regulations, guides and the research paper never hold: the
@@ -169,4 +173,4 @@ class AskKinds:
 
     def signals(self, question: str) -> dict[str, float]:
         """``{"ask_<kind>": 1.0 or 0.0}`` for every kind."""
-        return {f"ask_{name}": float(any(w in question for w in words)) for name, words in self.kinds}
+        return {f"{ASK_PREFIX}{name}": float(any(w in question for w in words)) for name, words in self.kinds}

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.services.query_analysis import ASK_PREFIX
+
 
 class Refusal(Protocol):
     """Decides from retrieval signals that the sources cannot answer."""
@@ -93,7 +95,7 @@ class AskedForWhatNoDocumentHolds:
             return True
         if exempt(signals, self.min_chunks):
             return False
-        asks = any(value for name, value in signals.items() if name.startswith("ask_"))
+        asks = any(value for name, value in signals.items() if name.startswith(ASK_PREFIX))
         return asks and self.learned.refuse(signals)
 
 

@@ -52,7 +52,16 @@ JOB_LABELS: dict[str, str] = {
 }
 #: Attempts when the child was stopped from outside (SIGTERM); every other outcome is final.
 EXTERNAL_STOP_ATTEMPTS = 2
-_MEMORY_MARKERS = (b"MemoryError", b"out of memory", b"Cannot allocate memory", b"std::bad_alloc")
+#: How a refused allocation reads (lower case) in a child's stderr or in an exception's message:
+#: Python's ``MemoryError``, a C library's ``ENOMEM`` or ``std::bad_alloc``, the dynamic loader
+#: failing to map a lazily imported extension module under the address-space limit.
+ALLOCATION_MARKERS = (
+    "memoryerror",
+    "out of memory",
+    "cannot allocate memory",
+    "std::bad_alloc",
+    "failed to map segment",
+)
 
 
 def about(label: str, what: str) -> str:
@@ -126,7 +135,8 @@ def shutdown_workers() -> None:
 
 def child_failure_reason(label: str, returncode: int, stderr: bytes, memory_mb: int) -> str:
     """Why a child ended without an answer, in words a user can act on."""
-    out_of_memory = any(marker in stderr for marker in _MEMORY_MARKERS)
+    text = stderr.decode("utf-8", "replace").lower()
+    out_of_memory = any(marker in text for marker in ALLOCATION_MARKERS)
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name

@@ -32,7 +32,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.components.loaders.sandbox import JOB_LABELS, ParseFailure, about, encode_extra
+from assistant.components.loaders.sandbox import (
+    ALLOCATION_MARKERS,
+    JOB_LABELS,
+    ParseFailure,
+    about,
+    encode_extra,
+)
 
 Job = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -107,18 +113,13 @@ def limit_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-#: How an allocation refused by ``RLIMIT_AS`` reads when it is not a ``MemoryError``: the
-#: dynamic loader mapping a parser's extension module, or a C library's ``ENOMEM``.
-_ALLOCATION_FAILURES = ("failed to map segment", "cannot allocate memory", "std::bad_alloc")
-
-
 def allocation_failed(exc: BaseException) -> bool:
     """Whether ``exc`` means the child ran out of its address space, whatever its type."""
     if isinstance(exc, MemoryError):
         return True
     if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
         return True
-    return any(marker in str(exc).lower() for marker in _ALLOCATION_FAILURES)
+    return any(marker in str(exc).lower() for marker in ALLOCATION_MARKERS)
 
 
 def run_job(job: str, path: str, memory_mb: int, options: dict[str, Any]) -> dict[str, Any]:

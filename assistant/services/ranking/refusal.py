@@ -28,6 +28,8 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from assistant.services.query_analysis import ASK_PREFIX
+
 SIGNALS: tuple[str, ...] = (
     "coverage",
     "known_ratio",
@@ -37,9 +39,8 @@ SIGNALS: tuple[str, ...] = (
     "top_score",
 )
 MAX_ANSWERABLE_REFUSED = 0.05
-#: Signals named ``ask_<kind>`` come from :class:`~assistant.services.query_analysis.AskKinds`
-#: (``corpus/ask_kinds.yaml``); which of them a model reads is stored in its file.
-ASK_PREFIX = "ask_"
+# Signals named ``ask_<kind>`` come from :class:`~assistant.services.query_analysis.AskKinds`
+# (``corpus/ask_kinds.yaml``); which of them a model reads is stored in its file.
 
 
 def training_signals(rows: Sequence[tuple[Mapping[str, float], bool]]) -> list[str]:
