@@ -201,6 +201,7 @@ class Assistant:
         from assistant.services.answer import AnswerService
         from assistant.services.compose import EmergencyNumbers, ExtractiveComposer
         from assistant.services.follow_up import FollowUpResolver
+        from assistant.services.ranking.how_to import HowToModel
         from assistant.services.refusal_rules import (
             AskedForWhatNoDocumentHolds,
             OutOfScopeGate,
@@ -257,6 +258,7 @@ class Assistant:
             scope,
             follow_ups,
             card_router=self.card_router,
+            how_to=HowToModel(MODELS_DIR / "how-to.npz"),
         )
 
     @cached_property

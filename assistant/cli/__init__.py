@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.eval_cmd",
     "assistant.cli.train_ranker_cmd",
     "assistant.cli.train_router_cmd",
+    "assistant.cli.train_how_to_cmd",
     "assistant.cli.bench_cmd",
     "assistant.cli.assess_cmd",
     "assistant.cli.mcp_cmd",

@@ -75,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     )
     retriever.intent_model = IntentModel(MODELS_DIR / "intent.npz")
     _say(f"意图模型：{intent_figures}")
+    from assistant.cli.train_how_to_cmd import train_how_to_model
+
+    _say(f"怎么做/规定判别模型：{train_how_to_model()}")
     train = training.collect(retriever, train_items, current)
     dev = training.collect(retriever, splits["blind-dev"], current)
     path = ranker_model_path(assistant.settings)

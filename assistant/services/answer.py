@@ -20,6 +20,7 @@ from assistant.services.follow_up import FollowUp, FollowUpResolver, StandAloneR
 from assistant.services.input_limits import check_history, check_question
 from assistant.services.llm_guard import check_generated
 from assistant.services.ranking.card_router import CardChoice, CardRouter
+from assistant.services.ranking.how_to import HowToModel
 from assistant.services.refusal_rules import OutOfScopeGate, Refusal, RefusalPolicy, ScaledRefusal
 from assistant.services.retrieve import HybridRetriever, Retrieval
 from assistant.services.scope import ScopeRules
@@ -91,9 +92,11 @@ class AnswerService:
         follow_ups: FollowUpResolver | None = None,
         stands_alone: StandAloneRule | None = None,
         card_router: CardRouter | None = None,
+        how_to: HowToModel | None = None,
     ) -> None:
         self.retriever = retriever
         self.card_router = card_router
+        self.how_to = how_to
         self.composer = composer
         self.refusal = refusal
         self.templates = templates
@@ -148,6 +151,7 @@ class AnswerService:
             max_sources=min(k or 3, 3),
             slots=self.follow_ups.vocabulary,
             guide=self._guide(resolved, retrieval),
+            how_to=self._how_to(resolved, retrieval),
         )
         t_retrieved = time.perf_counter()
         notes: list[str] = []
@@ -214,6 +218,13 @@ class AnswerService:
                 id,
             ),
         )
+
+    def _how_to(self, question: str, retrieval: Retrieval) -> float | None:
+        """Probability that an "emergency" question asks how to act rather than what the rules
+        say (None: no model installed, or not needed — the plan consults it only for emergencies)."""
+        if retrieval.answer_intent != "emergency" or self.how_to is None or not self.how_to.available():
+            return None
+        return self.how_to.how_to(question)
 
     def _guide(self, question: str, retrieval: Retrieval) -> CardChoice | None:
         """The card router's guide for the question (None when no router is installed or the

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from assistant.components.knowledge_pack import extract_citations, title_key
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
 from assistant.services.follow_up import SlotVocabulary
@@ -120,10 +121,35 @@ def routed_guide(choice: CardChoice, ranked: list[ScoredChunk], lexical: Lexical
     return [ScoredChunk(first, choice.probability, {"router": choice.probability})]
 
 
-def _summary_card(cards: list[ScoredChunk], guide: CardChoice | None, lexical: LexicalIndex) -> ScoredChunk:
-    """The card shown after the article: the ranker's best card, unless it is a section of
-    another guide than the one the router chose (电瓶车能推进电梯带上楼吗 had the lift guide's
-    千万不要 under the e-bike article) — then the chosen guide's own best section."""
+def _summary_card(
+    lead: Chunk, cards: list[ScoredChunk], guide: CardChoice | None, lexical: LexicalIndex
+) -> ScoredChunk:
+    """The card shown after the article ``lead``: the ranker's best card, unless it is a section
+    of another guide than the one the router chose (电瓶车能推进电梯带上楼吗 had the lift guide's
+    千万不要 under the e-bike article) — then the chosen guide's own best section; and of that
+    guide, the section that restates the lead article when the chosen one does not."""
+    card = _summary_guide_card(cards, guide, lexical)
+    if _type(card.chunk) != "guide" or _cites(card.chunk, lead):
+        return card
+    # the guide's 引言 under 禁止携带电动自行车…进入电梯轿厢 says why batteries burn, not the rule
+    restating = [c for c in document_chunks(lexical, card.chunk) if _cites(c, lead)]
+    if not restating:
+        return card
+    return ScoredChunk(restating[0], card.score, dict(card.sources))
+
+
+def _cites(card: Chunk, article: Chunk) -> bool:
+    """The card names ``article`` as its basis (《title》第X条 in its text)."""
+    number = str(article.metadata.get("article", ""))
+    if not number:
+        return False
+    want = (title_key(article.title), number)
+    return any((title_key(t), a) == want for t, a in extract_citations(card.text))
+
+
+def _summary_guide_card(
+    cards: list[ScoredChunk], guide: CardChoice | None, lexical: LexicalIndex
+) -> ScoredChunk:
     best = cards[0]
     if guide is None or guide.doc_id is None or _type(best.chunk) != "guide":
         return best
@@ -219,13 +245,18 @@ def make_plan(
     max_sources: int = 3,
     slots: SlotVocabulary | None = None,
     guide: CardChoice | None = None,
+    how_to: float | None = None,
 ) -> AnswerPlan:
     """Choose the plan and its passages; a repealed passage is paired with a current one.
 
     ``guide`` is the card router's choice among the guides (None: no router installed, the
-    ranker's first guide section decides).
+    ranker's first guide section decides). ``how_to`` is the probability that an emergency
+    question asks how to act rather than what the rules say (:mod:`.ranking.how_to`; None:
+    not known, the intent alone decides).
     """
-    plan = _make_plan(question, audience, intent, items, lexical, danger_words, max_sources, slots, guide)
+    plan = _make_plan(
+        question, audience, intent, items, lexical, danger_words, max_sources, slots, guide, how_to
+    )
     return pair_repealed(plan, items, max_sources)
 
 
@@ -293,6 +324,7 @@ def _make_plan(
     max_sources: int = 3,
     slots: SlotVocabulary | None = None,
     guide: CardChoice | None = None,
+    how_to: float | None = None,
 ) -> AnswerPlan:
     """Choose the plan and its passages from the ranked ``items`` (best first)."""
     danger = in_danger(question, danger_words)
@@ -300,6 +332,13 @@ def _make_plan(
     # a guide's action section ranked first is itself the sign of an emergency question
     lead_acts = bool(items) and is_action_section(items[0].chunk)
     if intent == "emergency" or lead_acts or (danger and audience == "resident"):
+        if not (lead_acts or (danger and audience == "resident") or asks_how_to(items, how_to)):
+            # an emergency topic asked as a rights question (电梯坏了…维修钱从哪出), with the
+            # ranker's lead an article: the article answers, the guide follows as its note. The
+            # model read it as a rights question, so it is answered as one (any audience).
+            return _article_or_general(
+                question, "obligation", audience, items, lexical, max_sources, slots, guide
+            )
         if guide is not None:
             guides = routed_guide(guide, guides, lexical)
             if not guides:
@@ -323,6 +362,31 @@ def _make_plan(
         if danger:
             return AnswerPlan("general", list(items[:max_sources]), list(GENERAL_NUMBERS))
     numbers = list(GENERAL_NUMBERS) if danger else []
+    return _article_or_general(question, intent, audience, items, lexical, max_sources, slots, guide, numbers)
+
+
+def asks_how_to(items: Sequence[ScoredChunk], how_to: float | None) -> bool:
+    """Whether an "emergency" question gets the guide plan: always when the ranker's lead is a
+    guide section or the form is unknown; otherwise only when the question reads as asking how to
+    act (``how_to`` ≥ 0.5, the decision point of a model trained with balanced classes)."""
+    if how_to is None or (items and _type(items[0].chunk) == "guide"):
+        return True
+    return how_to >= 0.5
+
+
+def _article_or_general(
+    question: str,
+    intent: str,
+    audience: str,
+    items: Sequence[ScoredChunk],
+    lexical: LexicalIndex,
+    max_sources: int,
+    slots: SlotVocabulary | None,
+    guide: CardChoice | None,
+    numbers: list[str] | None = None,
+) -> AnswerPlan:
+    """The plans led by the ranker's first passage: article, procedure, policy or general."""
+    numbers = numbers or []
     if not items:
         return AnswerPlan("general", [], numbers)
     # The ranker's first passage leads (it weighs intent, audience and document type); the
@@ -341,7 +405,7 @@ def _make_plan(
         summary = None
         if cards and len(evidence) < max_sources:
             summary = len(evidence)
-            evidence.append(_summary_card(cards, guide, lexical))
+            evidence.append(_summary_card(lead.chunk, cards, guide, lexical))
         return AnswerPlan("article", evidence, numbers, summary_rank=summary)
     if lead_type == "procedure":
         section = matching_section(question, lead, lexical, slots)

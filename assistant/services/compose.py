@@ -220,8 +220,16 @@ class ExtractiveComposer:
             number_of.get(plan.summary_rank) if plan is not None and plan.summary_rank is not None else None
         )
         notices = self._status_notices(evidence, number_of, plan.current_for if plan is not None else {})
-        text = self._render(question, audience, chosen, number_of, citations, numbers, summary, notices)
+        kind = plan.kind if plan is not None else "general"
+        text = self._render(question, audience, chosen, number_of, citations, numbers, summary, notices, kind)
         return Composition(text=text, citations=citations)
+
+    def intro(self, audience: str, kind: str) -> str:
+        """The line before a staff or department answer: the plan's own (``staff_intro_procedure``:
+        steps and who does them; ``*_intro_article``: the article that answers) when the templates
+        have one, else the audience's general line — a reader learns what kind of answer follows."""
+        base = "department_intro" if audience == "department" else "staff_intro"
+        return self.templates.get(f"{base}_{kind}") or self.templates.get(base, "相关依据如下：")
 
     def _status_notices(
         self, evidence: Sequence[ScoredChunk], number_of: dict[int, int], current_for: dict[int, int | None]
@@ -276,6 +284,7 @@ class ExtractiveComposer:
         numbers: Sequence[str] = (),
         summary: int | None = None,
         notices: Sequence[str] = (),
+        kind: str = "general",
     ) -> str:
         lines: list[str] = []
         if numbers:  # the plan's numbers (the guide's own, or 110/119/120 for danger to life) first
@@ -301,8 +310,7 @@ class ExtractiveComposer:
                 plain = _BASIS.sub("", display_sentence(sentence)).strip()  # the basis is in [n]
                 lines.append(f"{step}. {plain} [{number_of[rank]}]")
         else:
-            intro_key = "department_intro" if audience == "department" else "staff_intro"
-            lines.append(self.templates.get(intro_key, "相关依据如下："))
+            lines.append(self.intro(audience, kind))
             by_rank: dict[int, list[str]] = {}
             for rank, _, sentence in chosen:
                 by_rank.setdefault(rank, []).append(display_sentence(sentence))

@@ -188,3 +188,90 @@ def test_the_answer_takes_the_likeliest_answerable_intent_not_out_of_scope() -> 
     tie = Retrieval("q", [], [], [], intent={"penalty": 0.4, "deadline": 0.4})
     assert tie.answer_intent == "deadline"  # ties broken by name: deterministic
     assert Retrieval("q", [], [], []).answer_intent == ""
+
+
+def test_the_intro_line_says_which_kind_of_answer_follows(assistant: Assistant) -> None:
+    """Staff read "what to do, with its basis" before a procedure card's steps and "the article"
+    before an article; an audience or plan without its own line keeps the general one."""
+    composer = assistant.answer_service.composer
+    templates = composer.templates
+    procedure = assistant.answer_service.ask("台风蓝色预警时居委会要做什么", audience="staff")
+    assert not procedure.refused
+    assert procedure.citations[0].chunk is not None
+    assert procedure.citations[0].chunk.metadata["doc_type"] == "procedure"
+    assert templates["staff_intro_procedure"] in procedure.answer
+    assert templates["staff_intro"] not in procedure.answer
+    assert composer.intro("staff", "article") == templates["staff_intro_article"]
+    assert composer.intro("department", "article") == templates["department_intro"]
+    assert composer.intro("staff", "general") == templates["staff_intro"]
+
+
+#: Our own wording, numbered as the article the e-bike guide cites (not the regulation's text).
+EBIKE_RULES = """# 上海市非机动车安全管理条例
+
+## 第一章 总则
+
+第一条 为了管好非机动车的停放和充电，防止火灾，制定本条例。
+
+## 第四章 停放与充电
+
+第二十九条 电动自行车和它的电池不得带进电梯轿厢，也不得放在楼道、门厅等共用部位充电。
+
+## 第六章 法律责任
+
+第四十四条 违反本条例第二十九条，把电动自行车带进电梯轿厢的，由有关部门处以罚款。
+"""
+
+
+@pytest.fixture(scope="module")
+def ebike(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    root = tmp_path_factory.mktemp("ebike")
+    docs = root / "docs"
+    (docs / "guides").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "corpus" / "guides" / "ebike-battery-fire.md", docs / "guides")
+    (docs / "上海市非机动车安全管理条例.md").write_text(EBIKE_RULES, encoding="utf-8")
+    a = build_assistant(load_settings(index_dir=root / "index", data_dir=root / "data"))
+    a.ingest_service.ingest([docs])
+    return a
+
+
+def _ebike_items(ebike: Assistant) -> tuple[ScoredChunk, ScoredChunk]:
+    chunks = ebike.retriever.lexical.chunks
+    article = next(c for c in chunks if c.metadata.get("article") == "第二十九条")
+    intro = next(
+        c
+        for c in chunks
+        if c.metadata.get("file") == "ebike-battery-fire.md"
+        and not any(
+            w in c.metadata["locator"] for w in ("先做什么", "千万不要", "打给谁", "提前准备", "法律规定")
+        )
+    )
+    return ScoredChunk(article, 2.0), ScoredChunk(intro, 1.0)
+
+
+def test_a_rights_question_on_an_emergency_topic_is_answered_by_its_article(ebike: Assistant) -> None:
+    """电瓶车能推进电梯带上楼吗 read as "emergency" by the intent model, the ranker's lead the
+    article: when the question reads as asking what the rules say, the article leads and the
+    guide follows as its note — the guide's section that restates that article, not its 引言."""
+    article, intro = _ebike_items(ebike)
+    lexical = ebike.retriever.lexical
+    plan = make_plan(
+        "电瓶车能推进电梯带上楼吗", "resident", "emergency", [article, intro], lexical, (), how_to=0.2
+    )
+    assert plan.kind == "article"
+    assert plan.evidence[0].chunk is article.chunk
+    assert plan.summary_rank == len(plan.evidence) - 1
+    note = plan.evidence[plan.summary_rank].chunk
+    assert note.metadata["file"] == "ebike-battery-fire.md" and note is not intro.chunk
+    assert "第二十九条" in note.text
+    # asked as how to act, or with the form unknown, it stays the guide's plan
+    for how_to in (0.8, None):
+        plan = make_plan(
+            "电瓶车能推进电梯带上楼吗", "resident", "emergency", [article, intro], lexical, (), how_to=how_to
+        )
+        assert plan.kind == "emergency", how_to
+    # a guide section in the lead is an emergency answer whatever the form says
+    plan = make_plan(
+        "电瓶车能推进电梯带上楼吗", "resident", "emergency", [intro, article], lexical, (), how_to=0.1
+    )
+    assert plan.kind == "emergency"
