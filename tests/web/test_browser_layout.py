@@ -250,7 +250,32 @@ def test_each_answer_plan_at_phone_width(
     first_source = reply.locator("details.src summary").first.inner_text()
     assert source_title in first_source, first_source
     assert "**" not in reply.inner_text()
+    # Gradio's scroll arrow, when shown, covers no line of the reply (it sat over one mid-answer)
+    covered = reply.evaluate(SCROLL_ARROW_OVER_TEXT)
+    assert not covered, covered
     page.close()
+
+
+#: Text of ``reply`` whose line boxes intersect the chat's scroll-down arrow ([] when hidden).
+SCROLL_ARROW_OVER_TEXT = """(reply) => {
+  const button = document.querySelector('.scroll-down-button-container button');
+  if (!button || button.offsetParent === null) return [];
+  const b = button.getBoundingClientRect();
+  const walker = document.createTreeWalker(reply, NodeFilter.SHOW_TEXT);
+  const hits = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) {
+      if (r.right > b.left && r.left < b.right && r.bottom > b.top && r.top < b.bottom) {
+        hits.push(node.textContent.trim().slice(0, 20));
+      }
+    }
+  }
+  return hits;
+}"""
 
 
 def _login(chromium: Any, web_app: RunningApp, size: str = "desktop") -> Any:
