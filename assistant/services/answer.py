@@ -150,7 +150,8 @@ class AnswerService:
             self.composer.emergency.danger_words,
             max_sources=min(k or 3, 3),
             slots=self.follow_ups.vocabulary,
-            guide=self._guide(resolved, retrieval),
+            # the router scores every guide in the index; with filters only retrieved ones may show
+            guide=None if filters else self._guide(resolved, retrieval),
             how_to=self._how_to(resolved, retrieval),
         )
         t_retrieved = time.perf_counter()

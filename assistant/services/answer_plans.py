@@ -356,8 +356,10 @@ def _make_plan(
                 evidence,
                 numbers or list(GENERAL_NUMBERS),
                 whole_cards=True,
-                urgent=(intent == "emergency" or danger)
-                and about_the_question(question, lead.chunk, lexical, danger_words),
+                # urgent (never withheld for weak evidence) only for someone in danger: with an
+                # emergency intent alone, near-domain traps the router found a guide for were
+                # answered (追尾了…保险公司管不管, 2号线现在恢复了吗)
+                urgent=danger and about_the_question(question, lead.chunk, lexical, danger_words),
             )
         if danger:
             return AnswerPlan("general", list(items[:max_sources]), list(GENERAL_NUMBERS))

@@ -166,15 +166,20 @@ def test_emergency_answer_leads_with_the_section_the_ranker_matched(assistant: A
     assert read == ["千万不要", "先做什么", "打给谁"]
 
 
-def test_only_danger_or_emergency_intent_makes_a_plan_urgent(assistant: Assistant) -> None:
+def test_only_danger_to_life_makes_a_plan_urgent(assistant: Assistant) -> None:
+    """Urgent plans are never withheld for weak evidence, so only someone in danger gets one: an
+    emergency intent alone let near-domain traps through (追尾了…保险公司管不管 matched a guide)."""
     lead = _section(assistant, "elevator-trapped.md", "先做什么")
     lexical = assistant.retriever.lexical
     # an off-topic question whose weakest-best match is a guide section: whole guide, not urgent
     assert not make_plan("红烧肉怎么做", "resident", "out_of_scope", [lead], lexical, ()).urgent
-    assert make_plan("电梯里出不去了", "resident", "emergency", [lead], lexical, ()).urgent
+    # the guide's plan, but without words of danger it must pass the refusal like any answer
+    plan = make_plan("电梯里出不去了", "resident", "emergency", [lead], lexical, ())
+    assert plan.kind == "emergency" and not plan.urgent
+    assert make_plan("电梯里出不去了", "resident", "emergency", [lead], lexical, ("出不去",)).urgent
     assert make_plan("人被困住了", "resident", "obligation", [lead], lexical, ("被困",)).urgent
     # an emergency the guide is not about (no shared word): not shown regardless of evidence
-    assert not make_plan("外婆噎住了喘不上气", "resident", "emergency", [lead], lexical, ()).urgent
+    assert not make_plan("外婆噎住了喘不上气", "resident", "emergency", [lead], lexical, ("喘不上气",)).urgent
 
 
 def test_the_answer_takes_the_likeliest_answerable_intent_not_out_of_scope() -> None:

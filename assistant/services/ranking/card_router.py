@@ -16,7 +16,12 @@ what it is about, so every card of the type is scored as a whole:
 * ``title_words`` — the share of the question's content words found in the title;
 * ``hazard`` — the question and the title name the same hazard (slot vocabulary of the
   follow-up resolver: 进水 and 积水 are one hazard);
-* ``ranked`` — 1 / (1 + rank) of the card's best section among the ranker's passages.
+* ``ranked`` — 1 / (1 + rank) of the card's best section among the ranker's passages;
+* ``text_ngram`` / ``text_ngram_gap`` — TF-IDF cosine of character 1–2-grams between the
+  question and the card's whole text (idf over the cards of the type), and its margin. USE is
+  weak on Chinese and word BM25 depends on the tokenizer: 锅里的油烧起来了 went to the
+  road-flooding guide on dense similarity, while the fire guide says 油锅起火 in so many
+  characters. Added 2026-12-07: router held-out accuracy 0.680 → 0.721.
 
 A logistic model over these, trained on blind-written questions labelled with the card that
 answers them (or none), gives each card a probability; the best card is chosen when its
@@ -49,6 +54,8 @@ FEATURES: tuple[str, ...] = (
     "title_words",
     "hazard",
     "ranked",
+    "text_ngram",
+    "text_ngram_gap",
 )
 #: Card types a question is routed among (a resident's emergency → guides; a staff procedure → procedures).
 ROUTED_TYPES: tuple[str, ...] = ("guide", "procedure")
@@ -76,6 +83,21 @@ class _Cards:
     title_vectors: np.ndarray  # unit length, one per card
     section_vectors: list[np.ndarray]  # unit length, one matrix per card (may be empty)
     title_hazards: list[set[str]] = field(default_factory=list)
+    ngrams: CardNgrams | None = None
+
+
+class CardNgrams:
+    """Character 1–2-gram TF-IDF of each card's whole text (idf over the cards of one type)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+        self._matrix = self._vectorizer.fit_transform(list(texts))
+
+    def similarity(self, question: str) -> np.ndarray:
+        """Cosine of the question with every card (rows are unit length; so is the question)."""
+        return np.asarray((self._matrix @ self._vectorizer.transform([question]).T).todense()).ravel()
 
 
 @dataclass(frozen=True)
@@ -144,6 +166,7 @@ class CardFeatures:
                 _unit(block) if block is not None and count else np.zeros((0, 1), dtype=np.float32)
             )
         title_list = [titles[d] for d in doc_ids]
+        texts = ["\n".join(lex.chunks[r].text for r in by_doc[d]) for d in doc_ids]
         title_vectors = (
             _unit(np.asarray([self._embed(t) for t in title_list], dtype=np.float32))
             if title_list
@@ -156,6 +179,7 @@ class CardFeatures:
             title_vectors,
             sections,
             [self.hazards.hazards(t) for t in title_list],
+            CardNgrams(texts) if texts else None,
         )
 
     def features(
@@ -198,6 +222,10 @@ class CardFeatures:
             rows[i, 6] = sum(1 for w in words if w in name) / len(words) if words else 0.0
             rows[i, 7] = float(bool(asked & cards.title_hazards[i]))
             rows[i, 8] = 1.0 / (1 + rank_of[doc_id]) if doc_id in rank_of else 0.0
+        if cards.ngrams is not None:
+            similarity = cards.ngrams.similarity(question)
+            rows[:, 9] = similarity
+            rows[:, 10] = similarity - similarity.max()
         return list(cards.doc_ids), rows
 
 
