@@ -112,3 +112,28 @@ def test_the_shipped_router_chooses_the_flooding_guide_for_water_in_the_home(ass
     files = {c.file for c in result.citations}
     assert files == {"rainstorm-home.md"}, files
     assert "电源总闸" in result.answer
+
+
+def test_ngram_similarity_finds_the_card_that_says_it_in_so_many_characters() -> None:
+    """锅里的油烧起来了 shares 油/锅/起火-like characters with the fire card, not the flooding one."""
+    from assistant.services.ranking.card_router import CardNgrams
+
+    ngrams = CardNgrams(
+        [
+            "家中起火：油锅起火时盖上锅盖，关火，不要用水浇。",
+            "道路积水：不要涉水驾车，水深过膝不要步行通过下立交。",
+        ]
+    )
+    similarity = ngrams.similarity("锅里的油烧起来了，能不能泼水")
+    assert similarity.shape == (2,) and similarity[0] > similarity[1] > 0
+    assert np.allclose(ngrams.similarity("锅里的油烧起来了，能不能泼水"), similarity)  # deterministic
+
+
+def test_router_rows_carry_the_ngram_features(assistant: Assistant) -> None:
+    found = assistant.retriever.retrieve("厨房里的油锅着火了", k=8, audience="resident")
+    doc_ids, rows = assistant.card_router.features.features(
+        "厨房里的油锅着火了", found.lexical, "guide", found.query_vector, found.bm25, found.items
+    )
+    column = FEATURES.index("text_ngram")
+    assert rows.shape == (len(doc_ids), len(FEATURES))
+    assert rows[:, column].max() > 0 and rows[:, FEATURES.index("text_ngram_gap")].max() == 0.0
