@@ -172,6 +172,12 @@ def extract_citations(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def cites(text: str, title: str, article: str) -> bool:
+    """Whether ``text`` cites 《``title``》``article`` (titles compared by :func:`title_key`)."""
+    want = (title_key(title), article)
+    return any((title_key(t), a) == want for t, a in extract_citations(text))
+
+
 def extract_seed_citations(text: str) -> list[tuple[str, str | None, str | None]]:
     """Every seed-paper citation as (part, subsection, item), e.g. ("三", "六", None)."""
     return [(m.group("part"), m.group("sub"), m.group("item")) for m in _SEED_RE.finditer(text)]

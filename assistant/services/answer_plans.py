@@ -27,15 +27,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from assistant.components.knowledge_pack import extract_citations, title_key
+from assistant.components.knowledge_pack import cites
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
 from assistant.services.follow_up import SlotVocabulary
 from assistant.services.ranking.card_router import CardChoice
+from assistant.services.ranking.how_to import RIGHTS_INTENTS
 
 CARD_TYPES = frozenset({"guide", "procedure", "responsibility", "case", "weak_point", "strategy"})
 POLICY_TYPES = frozenset({"paper", "case", "strategy", "weak_point"})
-ARTICLE_INTENTS = frozenset({"obligation", "penalty", "deadline", "responsibility"})
+#: Intents an article answers (the "rights" side of the how-to model).
+ARTICLE_INTENTS = RIGHTS_INTENTS
 #: The guide sections an emergency answer reads, in this order.
 EMERGENCY_SECTIONS = ("先做什么", "千万不要", "打给谁")
 #: Shown first when someone's life is in danger and no guide matched (the pack's `always` rule).
@@ -141,10 +143,7 @@ def _summary_card(
 def _cites(card: Chunk, article: Chunk) -> bool:
     """The card names ``article`` as its basis (《title》第X条 in its text)."""
     number = str(article.metadata.get("article", ""))
-    if not number:
-        return False
-    want = (title_key(article.title), number)
-    return any((title_key(t), a) == want for t, a in extract_citations(card.text))
+    return bool(number) and cites(card.text, article.title, number)
 
 
 def _summary_guide_card(

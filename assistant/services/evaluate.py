@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.components.knowledge_pack import extract_citations, title_key
+from assistant.components.knowledge_pack import cites, title_key
 from assistant.domain import Chunk
 from assistant.services.answer import AnswerResult, AnswerService
 from assistant.services.baseline import VanillaLangChainBaseline
@@ -125,8 +125,7 @@ def _chunk_relevant(item: EvalItem, chunk: Chunk, full_text: str, derived: bool 
         return True
     if not derived or meta.get("doc_type") not in CARD_TYPES:
         return False
-    cited = {(title_key(t), a) for t, a in extract_citations(chunk.text)}
-    return any((title_key(g.get("title", "")), g.get("article", "")) in cited for g in item.gold)
+    return any(g.get("article") and cites(chunk.text, g.get("title", ""), g["article"]) for g in item.gold)
 
 
 def ranking_metrics(first_hits: Sequence[int | None]) -> dict[str, float]:

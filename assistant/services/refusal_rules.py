@@ -6,7 +6,7 @@ size, then the intent model's out-of-scope gate). The answer service only asks `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -65,6 +65,14 @@ class ScaledRefusal:
         return chosen.refuse(signals)
 
 
+def also_refuse(
+    inner: Refusal, signals: Mapping[str, float], min_chunks: int, rule: Callable[[], bool]
+) -> bool:
+    """How a rule stacked on ``inner`` decides: refuse what ``inner`` refuses; otherwise, unless
+    the question is :func:`exempt`, refuse when ``rule()`` says so (evaluated only then)."""
+    return inner.refuse(signals) or (not exempt(signals, min_chunks) and rule())
+
+
 def exempt(signals: Mapping[str, float], min_chunks: int) -> bool:
     """Whether the rules learned on the big library stay silent: a direct article lookup, or a
     library smaller than ``min_chunks`` (a user's own documents, where what is in scope is not
@@ -91,12 +99,11 @@ class AskedForWhatNoDocumentHolds:
     min_chunks: int
 
     def refuse(self, signals: Mapping[str, float]) -> bool:
-        if self.inner.refuse(signals):
-            return True
-        if exempt(signals, self.min_chunks):
-            return False
-        asks = any(value for name, value in signals.items() if name.startswith(ASK_PREFIX))
-        return asks and self.learned.refuse(signals)
+        def asks_and_unanswerable() -> bool:
+            asks = any(value for name, value in signals.items() if name.startswith(ASK_PREFIX))
+            return asks and self.learned.refuse(signals)
+
+        return also_refuse(self.inner, signals, self.min_chunks, asks_and_unanswerable)
 
 
 @dataclass(frozen=True)
@@ -118,8 +125,6 @@ class OutOfScopeGate:
     min_chunks: int
 
     def refuse(self, signals: Mapping[str, float]) -> bool:
-        if self.inner.refuse(signals):
-            return True
-        if exempt(signals, self.min_chunks):
-            return False
-        return signals.get("p_out_of_scope", 0.0) >= self.threshold
+        return also_refuse(
+            self.inner, signals, self.min_chunks, lambda: signals.get("p_out_of_scope", 0.0) >= self.threshold
+        )
