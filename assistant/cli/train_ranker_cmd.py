@@ -126,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
         entry: dict[str, Any] = {run.name: training.metrics(run) for run in runs}
         entry["candidate_recall"] = training.recall_at_candidates(samples)
         entry["questions"] = len(samples)
+        # the blind set grows between trainings: the ids say which questions these figures are on
+        entry["question_ids"] = sorted(i.id for i in items)
         intents = [i for i in items if i.intent]
         if intents:
             hits = sum(retriever.intent_model.top(i.q) == i.intent for i in intents)
