@@ -47,10 +47,18 @@ def card_router_path(settings: Settings) -> Path:
     return ranker.with_name(ranker.stem + "-cards.json")
 
 
+#: Bars on each embedder's cosine-similarity scale (refusal, follow-ups): ``dense_scale``.
+DENSE_BARS_FILE = MODELS_DIR / "dense-thresholds.json"
+
+
+def embedder_profile(settings: Settings) -> str:
+    """The embedder's name as a file-name part: models and bars are kept per embedder."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", settings.embedding_model).strip("_") or "default"
+
+
 def ranker_model_path(settings: Settings) -> Path:
     """Each embedder has its own ranker: dense scores of different models are not comparable."""
-    profile = re.sub(r"[^A-Za-z0-9._-]+", "_", settings.embedding_model).strip("_") or "default"
-    return MODELS_DIR / f"ranker-{profile}.txt"
+    return MODELS_DIR / f"ranker-{embedder_profile(settings)}.txt"
 
 
 class Assistant:
@@ -71,6 +79,15 @@ class Assistant:
         from assistant.components.embeddings import make_embeddings
 
         return make_embeddings(self.settings.embedding_model, self.settings.embed_batch_size)
+
+    def _cached(self, embeddings: Embeddings) -> Embeddings:
+        """``embeddings`` behind the on-disk vector cache, when it is on (ingest only)."""
+        if not self.settings.embedding_cache:
+            return embeddings
+        from assistant.components.embedding_cache import CachedEmbeddings
+
+        path = self.settings.embedding_cache_dir / f"{embedder_profile(self.settings)}.sqlite"
+        return CachedEmbeddings(embeddings, self.settings.embedding_model, path)
 
     @cached_property
     def store(self) -> ChromaStore:
@@ -130,7 +147,7 @@ class Assistant:
             self.settings,
             self.loader,
             self.chunker,
-            embeddings,
+            self._cached(embeddings),
             self.store,
             self.manifest,
             self.index_lock,
@@ -228,8 +245,15 @@ class Assistant:
         learned_refusal = RefusalModel(
             ranker_model_path(s).with_name(ranker_model_path(s).stem + "-refusal.json")
         )
+        from assistant.services.follow_up import StandAloneRule
+        from assistant.services.ranking.dense_scale import DenseBars, load_dense_bars
+
+        bars = load_dense_bars(DENSE_BARS_FILE, embedder_profile(s)) or DenseBars(0.30, 0.55, 0.45)
         thresholds = RefusalPolicy(
-            s.refusal_min_coverage, s.refusal_min_dense, s.refusal_min_known, s.refusal_known_dense
+            s.refusal_min_coverage,
+            bars.min_dense if s.refusal_min_dense is None else s.refusal_min_dense,
+            s.refusal_min_known,
+            bars.known_dense if s.refusal_known_dense is None else s.refusal_known_dense,
         )
         refusal: Refusal = (
             ScaledRefusal(learned_refusal, thresholds, LEARNED_REFUSAL_MIN_CHUNKS)
@@ -259,6 +283,7 @@ class Assistant:
             follow_ups,
             card_router=self.card_router,
             how_to=HowToModel(MODELS_DIR / "how-to.npz"),
+            stands_alone=StandAloneRule(min_dense=bars.stand_alone_dense),
         )
 
     @cached_property

@@ -57,6 +57,17 @@ class Settings(BaseSettings):
         ),
     )
     embed_batch_size: int = Field(default=64, gt=0, description="Texts embedded per batch.")
+    embedding_cache: bool = Field(
+        default=True,
+        description=(
+            "Keep passage vectors on disk, one SQLite file per embedder in embedding_cache_dir, "
+            "so a text is embedded once per machine (rebuilds, a second index, re-ingests)."
+        ),
+    )
+    embedding_cache_dir: Path = Field(
+        default=PROJECT_ROOT / ".cache" / "embeddings",
+        description="Folder of the vector cache (safe to delete; an unwritable one is skipped).",
+    )
     ingest_embed_process: bool = Field(
         default=True,
         description=(
@@ -156,8 +167,14 @@ class Settings(BaseSettings):
         le=1,
         description="Refuse when fewer of the question's words than this share appear in the top passages…",
     )
-    refusal_min_dense: float = Field(
-        default=0.30, ge=-1, le=1, description="…and the best cosine similarity is below this (calibrated)."
+    refusal_min_dense: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description=(
+            "…and the best cosine similarity is below this. Unset: the embedder profile's bar "
+            "(assistant/models/dense-thresholds.json; USE 0.30)."
+        ),
     )
     refusal_min_known: float = Field(
         default=0.45,
@@ -165,8 +182,13 @@ class Settings(BaseSettings):
         le=1,
         description="Refuse when the index knows fewer of the question's words than this share…",
     )
-    refusal_known_dense: float = Field(
-        default=0.55, ge=-1, le=1, description="…unless the best cosine similarity reaches this (calibrated)."
+    refusal_known_dense: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description=(
+            "…unless the best cosine similarity reaches this. Unset: the embedder profile's bar (USE 0.55)."
+        ),
     )
     refusal_max_out_of_scope: float | None = Field(
         default=None,

@@ -72,7 +72,8 @@ def run_ingest_bench(args: argparse.Namespace) -> dict[str, Any]:
     if not corpus.is_dir():
         raise BenchError(f"找不到基准语料文件夹 {corpus}；请用 --corpus 指定一个文档文件夹。")
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        settings = load_settings(index_dir=Path(tmp) / "index")
+        # the vector cache off: this measures embedding, not reading vectors back
+        settings = load_settings(index_dir=Path(tmp) / "index", embedding_cache=False)
         assistant = build_assistant(settings)
         started = time.perf_counter()
         warm_up(assistant.embeddings)  # timed apart so both runs below exclude model loading

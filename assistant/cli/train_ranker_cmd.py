@@ -43,9 +43,10 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.cli.eval_index import open_evaluation_index
     from assistant.cli.train_router_cmd import train_card_router
-    from assistant.factory import MODELS_DIR, ranker_model_path
+    from assistant.factory import DENSE_BARS_FILE, MODELS_DIR, embedder_profile, ranker_model_path
     from assistant.services.evaluate import load_eval_set
     from assistant.services.ranking import training
+    from assistant.services.ranking.dense_scale import calibrate_profile
     from assistant.services.ranking.intent import IntentModel
     from assistant.services.ranking.model import RankerModel
     from assistant.services.ranking.refusal import RefusalModel, train_refusal
@@ -96,11 +97,15 @@ def run(args: argparse.Namespace) -> int:
     }
     refusal_path = path.with_name(path.stem + "-refusal.json")
     signals = {name: training.refusal_signals(retriever, items) for name, items in splits.items()}
-    figures["refusal"] = train_refusal(
-        training.refusal_signals(retriever, [i for i in blind if i.split == "train"]),
-        signals["blind-dev"],
-        refusal_path,
+    train_signals = training.refusal_signals(retriever, [i for i in blind if i.split == "train"])
+    figures["refusal"] = train_refusal(train_signals, signals["blind-dev"], refusal_path)
+    # the thresholds' cosine bars follow this embedder's scale (the reference keeps its own)
+    figures["dense_bars"] = calibrate_profile(
+        DENSE_BARS_FILE,
+        embedder_profile(assistant.settings),
+        [s["top_dense"] for s, unanswerable in train_signals if not unanswerable],
     )
+    _say(f"相似度门槛：{figures['dense_bars']}")
     refusal = RefusalModel(refusal_path)
     for name, rows in signals.items():
         oos = [s for s, unanswerable in rows if unanswerable]

@@ -392,7 +392,8 @@ class StandAloneRule:
     really about the question leads) and at least half its words are found (``coverage``, which
     also counts 那如果 and the like, hence the low bar). Read on the evaluation index (shared
     corpus + pack, USE embedder): own-topic follow-ups that retrieve their card alone score
-    dense 0.46–0.66; bare ones (那暴雨呢, 那高温天呢, 那踩踏呢) 0.29–0.39.
+    dense 0.46–0.66; bare ones (那暴雨呢, 那高温天呢, 那踩踏呢) 0.29–0.39. Other embedders score
+    on another scale: the factory passes the profile's bar (``services/ranking/dense_scale.py``).
     """
 
     min_dense: float = 0.45
