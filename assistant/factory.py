@@ -131,13 +131,13 @@ class Assistant:
 
     @cached_property
     def ingest_service(self) -> IngestService:
-        from assistant.components.embeddings import DEFAULT_MODEL
+        from assistant.components.embeddings import USE_MODEL
         from assistant.services.ingest import IngestService
 
         embeddings = self.embeddings
         # USE is numpy, whose Python-level steps need the GIL that Chroma's writes hold; e5
         # (ctypes) and sentence-transformers (torch) release it and gain nothing from a child
-        if self.settings.ingest_embed_process and self.settings.embedding_model == DEFAULT_MODEL:
+        if self.settings.ingest_embed_process and self.settings.embedding_model == USE_MODEL:
             from assistant.components.embedding_process import ChildProcessEmbeddings
 
             embeddings = ChildProcessEmbeddings(

@@ -43,7 +43,7 @@ def test_ingest_json_then_reingest_embeds_nothing(
     assert main(["stats", "--json", "--index", str(index)]) == 0
     stats = _json_out(capsys)
     assert stats["documents"] == 2 and stats["chunks"] == first["total_chunks"]
-    assert stats["collection"] == "chunks__use-multilingual"
+    assert stats["collection"] == "chunks__e5-small"  # the default embedder's collection
     assert stats["index_location"] == str(index / "chroma")
 
 

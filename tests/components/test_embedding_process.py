@@ -88,7 +88,15 @@ def test_ingest_through_the_child_stores_the_same_vectors_and_stops_it(tmp_path:
         (docs / f"预案{n:02d}.md").write_text(text, encoding="utf-8")
 
     def ingest(index: str, in_child: bool) -> tuple[dict[str, list[float]], int]:
-        assistant = build_assistant(load_settings(index_dir=tmp_path / index, ingest_embed_process=in_child))
+        # the child serves USE only, and the vector cache would answer the second run
+        assistant = build_assistant(
+            load_settings(
+                index_dir=tmp_path / index,
+                ingest_embed_process=in_child,
+                embedding_model="use-multilingual",
+                embedding_cache=False,
+            )
+        )
         embedder = assistant.ingest_service.embeddings
         child = None
         if in_child:

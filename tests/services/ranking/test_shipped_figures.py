@@ -25,10 +25,11 @@ from assistant.settings import load_settings
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
 
-def test_shipped_ranker_reproduces_its_dev_figures(shared_corpus: Path, tmp_path: Path) -> None:
-    recorded = json.loads((MODELS_DIR / "ranker-use-multilingual.json").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("profile", ["use-multilingual", "e5-small"])
+def test_shipped_ranker_reproduces_its_dev_figures(shared_corpus: Path, tmp_path: Path, profile: str) -> None:
+    recorded = json.loads((MODELS_DIR / f"ranker-{profile}.json").read_text(encoding="utf-8"))
     dev_figures = recorded["splits"]["blind-dev"]
-    assistant = build_assistant(load_settings(index_dir=tmp_path / "index"))
+    assistant = build_assistant(load_settings(index_dir=tmp_path / "index", embedding_model=profile))
     assistant.ingest_service.ingest([shared_corpus, assistant.settings.corpus_dir])
     retriever = assistant.retriever
     assert retriever.ranker is not None and retriever.ranker.members == len(recorded["seeds"]) >= 5
@@ -48,9 +49,7 @@ def test_shipped_ranker_reproduces_its_dev_figures(shared_corpus: Path, tmp_path
     assert again.run == first.run  # deterministic ranking
 
     # the shipped refusal model: same dev figures, and within its answerable-refused cap
-    refusal = RefusalModel(
-        ranker_model_path(assistant.settings).with_name("ranker-use-multilingual-refusal.json")
-    )
+    refusal = RefusalModel(ranker_model_path(assistant.settings).with_name(f"ranker-{profile}-refusal.json"))
     assert refusal.available()
     rows = training.refusal_signals(retriever, items)
     oos = [s for s, unanswerable in rows if unanswerable]
