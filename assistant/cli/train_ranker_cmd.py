@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     figures["dense_bars"] = calibrate_profile(
         DENSE_BARS_FILE,
         embedder_profile(assistant.settings),
-        [s["top_dense"] for s, unanswerable in train_signals if not unanswerable],
+        [s for s, unanswerable in train_signals if not unanswerable],
     )
     _say(f"相似度门槛：{figures['dense_bars']}")
     refusal = RefusalModel(refusal_path)

@@ -1,16 +1,20 @@
 """Bars on the dense-similarity scale, one set per embedder profile.
 
 Why: three rules compare the best cosine similarity (``top_dense``) with a fixed bar — the
-refusal thresholds' ``min_dense`` and ``known_dense`` and the follow-up rule's "retrieves well
-alone" ``stand_alone_dense``. The bars were read on the USE embedder, whose answerable questions
-score 0.4–0.6. multilingual-e5 puts nearly every question, answerable or not, between 0.85 and
-0.93, so USE's bars never fired there: with e5, 诸葛亮为什么要六出祁山 was answered.
+refusal thresholds' ``min_dense`` (with low word coverage) and ``known_dense`` (with few words
+the index knows) and the follow-up rule's "retrieves well alone" ``stand_alone_dense``. The bars
+were read on the USE embedder, whose answerable questions score 0.4–0.6. multilingual-e5 puts
+nearly every question, answerable or not, between 0.85 and 0.93, so USE's bars never fired
+there: with e5, 诸葛亮为什么要六出祁山 was answered.
 
-A bar is kept as what it means — the share of answerable questions that fall below it — and
-each profile's bar is the quantile of its own answerable blind-train questions' ``top_dense`` at
-the share the reference bar leaves below on the reference embedder (quantile matching). It is
-computed on the train split only; dev and test never choose it. ``train-ranker`` recalibrates
-the profile it trains; the reference profile keeps its hand-set bars.
+A bar is kept as what it does on the reference embedder, measured on the answerable blind-train
+questions, and each profile's bar is set to do the same on its own scale: a refusal bar refuses
+the same share of answerable train questions *together with its companion condition* (a rule
+is a conjunction, so matching the similarity's marginal share alone refused twice as many
+answerable questions with e5's ``known_dense``); the stand-alone bar, which has no labelled
+data of its own, leaves the same share of answerable questions below it. Computed on the train
+split only; dev and test never choose it. ``train-ranker`` recalibrates the profile it trains;
+the reference profile keeps its hand-set bars.
 """
 
 from __future__ import annotations
@@ -54,12 +58,29 @@ def match_quantiles(top_dense: Sequence[float], shares: Mapping[str, float]) -> 
     return {bar: round(float(np.quantile(values, share)), 4) for bar, share in shares.items()}
 
 
-def calibrate_profile(path: Path, profile: str, answerable_top_dense: Sequence[float]) -> dict[str, Any]:
-    """Recalibrate ``profile``'s bars from its answerable train questions and save them; the
-    reference profile is left as set. Returns the profile's entry."""
+def match_rule(answerable: Sequence[Mapping[str, float]], signal: str, below: float, rate: float) -> float:
+    """The bar at which "``signal`` < ``below`` and top_dense < bar" refuses ``rate`` of the
+    ``answerable`` questions' signals: just above the similarity of the last one it may refuse."""
+    if not answerable:
+        raise ValueError("no answerable questions to calibrate the dense bars on")
+    meeting = sorted(s.get("top_dense", 0.0) for s in answerable if s.get(signal, 0.0) < below)
+    allowed = int(rate * len(answerable) + 1e-9)
+    if allowed >= len(meeting):
+        return 1.0  # the rule may refuse every answerable question that meets its condition
+    return round(meeting[allowed], 4)  # strictly below it: exactly ``allowed`` are refused
+
+
+def calibrate_profile(path: Path, profile: str, answerable: Sequence[Mapping[str, float]]) -> dict[str, Any]:
+    """Recalibrate ``profile``'s bars from its answerable train questions' retrieval signals and
+    save them; the reference profile is left as set. Returns the profile's entry."""
     data = json.loads(path.read_text(encoding="utf-8"))
     if profile != data["reference"]:
-        bars = match_quantiles(answerable_top_dense, data["reference_answerable_below"])
-        data["profiles"][profile] = {**bars, "questions": len(answerable_top_dense)}
+        reference = data["reference_on_answerable"]
+        bars: dict[str, Any] = {
+            bar: match_rule(answerable, rule["with"], rule["below"], rule["refused"])
+            for bar, rule in reference["rules"].items()
+        }
+        bars.update(match_quantiles([s.get("top_dense", 0.0) for s in answerable], reference["below"]))
+        data["profiles"][profile] = {**bars, "questions": len(answerable)}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return dict(data["profiles"][profile])

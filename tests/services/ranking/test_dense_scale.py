@@ -14,6 +14,7 @@ from assistant.services.ranking.dense_scale import (
     calibrate_profile,
     load_dense_bars,
     match_quantiles,
+    match_rule,
 )
 from assistant.services.refusal_rules import RefusalPolicy
 from assistant.settings import load_settings
@@ -24,10 +25,12 @@ def _write(path: Path) -> Path:
         json.dumps(
             {
                 "reference": "ref",
-                "reference_answerable_below": {
-                    "min_dense": 0.1,
-                    "known_dense": 0.5,
-                    "stand_alone_dense": 0.25,
+                "reference_on_answerable": {
+                    "rules": {
+                        "min_dense": {"with": "coverage", "below": 0.55, "refused": 0.02},
+                        "known_dense": {"with": "known_ratio", "below": 0.45, "refused": 0.05},
+                    },
+                    "below": {"stand_alone_dense": 0.25},
                 },
                 "profiles": {"ref": {"min_dense": 0.3, "known_dense": 0.55, "stand_alone_dense": 0.45}},
             }
@@ -45,14 +48,39 @@ def test_match_quantiles_finds_the_value_below_which_the_share_lies() -> None:
         match_quantiles([], {"a": 0.1})
 
 
+def _compressed() -> list[dict[str, float]]:
+    """100 answerable questions of an embedder scoring everything 0.85–0.95; every tenth has
+    few known words, every fifth low coverage."""
+    return [
+        {
+            "top_dense": 0.85 + i * 0.001,
+            "known_ratio": 0.2 if i % 10 == 0 else 0.9,
+            "coverage": 0.3 if i % 5 == 0 else 0.9,
+        }
+        for i in range(100)
+    ]
+
+
+def test_a_rule_bar_refuses_the_reference_share_of_answerable_questions() -> None:
+    answerable = _compressed()
+    bar = match_rule(answerable, "known_ratio", 0.45, rate=0.02)  # 2 of 100 may be refused
+    refused = [s for s in answerable if s["known_ratio"] < 0.45 and s["top_dense"] < bar]
+    assert len(refused) == 2 and bar == pytest.approx(0.87)  # the third such question's similarity
+    assert match_rule(answerable, "known_ratio", 0.45, rate=0.5) == 1.0  # fewer meet it than allowed
+    with pytest.raises(ValueError, match="no answerable questions"):
+        match_rule([], "known_ratio", 0.45, rate=0.02)
+
+
 def test_calibration_moves_a_profile_onto_its_own_scale_and_leaves_the_reference(tmp_path: Path) -> None:
     path = _write(tmp_path / "bars.json")
-    compressed = [0.85 + i * 0.001 for i in range(101)]  # an embedder scoring everything 0.85–0.95
-    entry = calibrate_profile(path, "other", compressed)
-    assert entry["min_dense"] == pytest.approx(0.86) and entry["known_dense"] == pytest.approx(0.9)
-    assert entry["stand_alone_dense"] == pytest.approx(0.875) and entry["questions"] == 101
-    assert load_dense_bars(path, "other") == DenseBars(0.86, 0.9, 0.875)
-    assert calibrate_profile(path, "ref", compressed)["min_dense"] == 0.3  # hand-set, kept
+    entry = calibrate_profile(path, "other", _compressed())
+    # coverage < 0.55 for i = 0, 5, 10 …: 2 of 100 may be refused -> the third (i = 10)
+    assert entry["min_dense"] == pytest.approx(0.86)
+    # known_ratio < 0.45 for i = 0, 10, 20 …: 5 of 100 may be refused -> the sixth (i = 50)
+    assert entry["known_dense"] == pytest.approx(0.9)
+    assert entry["stand_alone_dense"] == pytest.approx(0.8748, abs=1e-4) and entry["questions"] == 100
+    assert load_dense_bars(path, "other") == DenseBars(entry["min_dense"], 0.9, entry["stand_alone_dense"])
+    assert calibrate_profile(path, "ref", _compressed())["min_dense"] == 0.3  # hand-set, kept
     assert load_dense_bars(path, "ref") == DenseBars(0.3, 0.55, 0.45)
     assert load_dense_bars(path, "never-calibrated") == DenseBars(0.3, 0.55, 0.45)
     assert load_dense_bars(tmp_path / "absent.json", "ref") is None
