@@ -248,7 +248,10 @@ class Assistant:
         from assistant.services.follow_up import StandAloneRule
         from assistant.services.ranking.dense_scale import DenseBars, load_dense_bars
 
-        bars = load_dense_bars(DENSE_BARS_FILE, embedder_profile(s)) or DenseBars(0.30, 0.55, 0.45)
+        # without the bars file, the rules' own (USE) defaults
+        bars = load_dense_bars(DENSE_BARS_FILE, embedder_profile(s)) or DenseBars(
+            RefusalPolicy.min_dense, RefusalPolicy.known_dense, StandAloneRule.min_dense
+        )
         thresholds = RefusalPolicy(
             s.refusal_min_coverage,
             bars.min_dense if s.refusal_min_dense is None else s.refusal_min_dense,
