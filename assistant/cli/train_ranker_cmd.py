@@ -37,6 +37,11 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument("--index", type=Path, help="评测索引目录（默认 index/eval）")
     parser.add_argument("--figures", type=Path, help="指标 JSON 输出位置（默认与模型同名的 .json）")
+    parser.add_argument(
+        "--keep-intent",
+        action="store_true",
+        help="不重训意图模型和“怎么做/规定”判别模型（两者为所有嵌入模型共用），只训练本嵌入模型的排序、拒答、门槛与指南路由",
+    )
     parser.set_defaults(func=run)
 
 
@@ -68,20 +73,26 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     # The intent model also learns from a set written only for it (no gold passages): everyday
     # emergency and procedure questions the blind set has few of. C is chosen on both dev parts.
-    extra = load_eval_set(INTENT_SET) if INTENT_SET.is_file() else []
-    intent_figures = training.train_intents(
-        [i for i in blind + extra if i.split == "train"],
-        [i for i in blind + extra if i.split == "dev"],
-        MODELS_DIR / "intent.npz",
-    )
-    retriever.intent_model = IntentModel(MODELS_DIR / "intent.npz")
-    _say(f"意图模型：{intent_figures}")
-    from assistant.cli.train_how_to_cmd import train_how_to_model
+    # Both are shared by every embedder profile: --keep-intent retrains one profile's models
+    # without changing how the other profiles answer.
+    path = ranker_model_path(assistant.settings)
+    if args.keep_intent:
+        intent_figures = _recorded_intent(path)
+        _say("意图模型与“怎么做/规定”判别模型：保留现有模型（--keep-intent）")
+    else:
+        extra = load_eval_set(INTENT_SET) if INTENT_SET.is_file() else []
+        intent_figures = training.train_intents(
+            [i for i in blind + extra if i.split == "train"],
+            [i for i in blind + extra if i.split == "dev"],
+            MODELS_DIR / "intent.npz",
+        )
+        retriever.intent_model = IntentModel(MODELS_DIR / "intent.npz")
+        _say(f"意图模型：{intent_figures}")
+        from assistant.cli.train_how_to_cmd import train_how_to_model
 
-    _say(f"怎么做/规定判别模型：{train_how_to_model()}")
+        _say(f"怎么做/规定判别模型：{train_how_to_model()}")
     train = training.collect(retriever, train_items, current)
     dev = training.collect(retriever, splits["blind-dev"], current)
-    path = ranker_model_path(assistant.settings)
     fitted = training.train_ranker(train, dev, path)
     retriever.ranker = RankerModel(path)
     _say(
@@ -183,6 +194,16 @@ def _single_models(
             k: round(statistics.stdev(m[k] for m in members), 3) if len(members) > 1 else 0.0 for k in keys
         },
     }
+
+
+def _recorded_intent(path: Path) -> Any:
+    """The intent model's figures as recorded by the training that produced it (kept models)."""
+    import json
+
+    figures = path.with_suffix(".json")
+    if not figures.is_file():
+        return {}
+    return json.loads(figures.read_text(encoding="utf-8")).get("intent", {})
 
 
 def _say(message: str) -> None:
