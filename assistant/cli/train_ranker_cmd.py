@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         # the blind set grows between trainings: the ids say which questions these figures are on
         entry["question_ids"] = sorted(i.id for i in items)
         intents = [i for i in items if i.intent]
-        if intents:
+        if intents and retriever.intent_model is not None:
             hits = sum(retriever.intent_model.top(i.q) == i.intent for i in intents)
             entry["intent_accuracy"] = round(hits / len(intents), 3)
         figures["splits"][split] = entry
