@@ -64,5 +64,9 @@ class Glossary:
                         found.append(term)
         return found
 
+    def terms_for(self, word: str) -> tuple[str, ...]:
+        """The statutory terms of one everyday word (empty when it is not a glossary word)."""
+        return self.entries.get(word, ())
+
     def __len__(self) -> int:
         return len(self.entries)

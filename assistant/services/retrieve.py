@@ -533,11 +533,14 @@ class HybridRetriever:
     ) -> dict[str, float]:
         """Evidence strength features for the refusal decision."""
         content = list(dict.fromkeys(lex.tokenizer.words(question)))
-        known = lex.known_tokens(content)
+        # an everyday word stands for its statutory terms (电瓶车 → 电动自行车): it is known, or
+        # covered by the passages, when one of its terms is, as retrieval already searched for it
+        said = {t: [t, *self._term_words(lex, t)] for t in content}
+        known = [t for t in content if lex.known_tokens(said[t])]
         top_tokens: set[str] = set()
         for item in items[:3]:
             top_tokens.update(lex.tokenizer.words(item.chunk.embed_text or item.chunk.text))
-        covered = [t for t in content if t in top_tokens]
+        covered = [t for t in content if any(w in top_tokens for w in said[t])]
         return {
             "direct": float(direct),
             "index_chunks": float(len(lex)),
@@ -549,6 +552,10 @@ class HybridRetriever:
             "top_dense": max(dense_sim.values(), default=0.0),
             **self.ask_kinds.signals(question),
         }
+
+    def _term_words(self, lex: LexicalIndex, word: str) -> list[str]:
+        """The content words of ``word``'s glossary terms (none for a word outside the glossary)."""
+        return [w for term in self.glossary.terms_for(word) for w in lex.tokenizer.words(term)]
 
 
 def article_text(lex: LexicalIndex, chunk: Chunk) -> str:

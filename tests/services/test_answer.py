@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from assistant.components.glossary import Glossary
 from assistant.factory import Assistant
 from assistant.services.answer import RefusalPolicy, ScaledRefusal
 from assistant.services.compose import display_sentence, split_sentences
@@ -147,3 +148,23 @@ def test_learned_refusal_decides_only_on_a_library_of_its_scale() -> None:
 def test_retrieval_reports_the_library_size(sample_assistant: Assistant) -> None:
     signals = sample_assistant.retriever.retrieve("居民要服从转移安排吗", k=3).signals
     assert signals["index_chunks"] == len(sample_assistant.retriever.lexical)
+
+
+def test_an_everyday_word_counts_as_known_and_covered_through_its_glossary_term(
+    sample_assistant: Assistant,
+) -> None:
+    """The sample documents say 电动自行车, never 电瓶车: the evidence signals must not count a
+    resident's word as unknown when retrieval searched for its statutory term."""
+    retriever = sample_assistant.retriever
+    question = "电瓶车在楼道充电行不行"
+    assert "电瓶车" not in retriever.lexical.known_tokens(["电瓶车"])  # the premise
+    with_glossary = retriever.retrieve(question, k=3).signals
+    kept = retriever.glossary
+    try:
+        retriever.glossary = Glossary({})
+        without = retriever.retrieve(question, k=3).signals
+    finally:
+        retriever.glossary = kept
+    n = with_glossary["n_tokens"]
+    assert with_glossary["known_ratio"] == pytest.approx(without["known_ratio"] + 1 / n)
+    assert with_glossary["coverage"] == pytest.approx(without["coverage"] + 1 / n)
