@@ -11,7 +11,8 @@ card for a department's legal question. A person acts on a whole answer of the r
 * **article** (obligation, penalty, deadline, responsibility — any audience): the one best
   article leads; a second article only when it answers another part (the prohibition and its
   penalty); a card may follow as a plain-language summary, never first.
-* **procedure** (staff): the procedure card's steps, then the article behind them.
+* **procedure** (staff): the procedure card's steps for the asked warning colour or phase
+  (:mod:`.procedure_sections`), then the article behind them.
 * **policy**: the paper's (or case/strategy card's) section.
 
 Which passage leads is the ranker's decision (it was trained with the question's intent,
@@ -31,6 +32,12 @@ from assistant.components.knowledge_pack import cites
 from assistant.components.lexical_index import LexicalIndex
 from assistant.domain import Chunk, ScoredChunk
 from assistant.services.follow_up import SlotVocabulary
+from assistant.services.procedure_sections import (
+    asked_sections,
+    document_chunks,
+    matching_section,
+    procedure_sections,
+)
 from assistant.services.ranking.card_router import CardChoice
 from assistant.services.ranking.how_to import RIGHTS_INTENTS
 
@@ -91,11 +98,6 @@ def about_the_question(
         return False
     text = str(guide.metadata.get("title", "")) + "".join(c.text for c in document_chunks(lexical, guide))
     return any(word in text for word in words)
-
-
-def document_chunks(lexical: LexicalIndex, chunk: Chunk) -> list[Chunk]:
-    """Every chunk of ``chunk``'s document, in reading order."""
-    return [lexical.chunks[i] for i in lexical.document(str(chunk.metadata.get("doc_id", "")))]
 
 
 def guide_sections(lexical: LexicalIndex, guide: Chunk) -> list[Chunk]:
@@ -195,43 +197,6 @@ def is_action_section(chunk: Chunk) -> bool:
     return _type(chunk) == "guide" and any(
         w in str(chunk.metadata.get("locator", "")) for w in EMERGENCY_SECTIONS
     )
-
-
-#: The slots that divide a procedure card into sections, as the plans it summarises are divided:
-#: by warning level and by phase. Hazard and actors are the card's topic, named in every section.
-SECTION_SLOTS = frozenset({"colour", "phase"})
-
-
-def matching_section(
-    question: str, lead: ScoredChunk, lexical: LexicalIndex, slots: SlotVocabulary | None
-) -> ScoredChunk:
-    """The section of the lead card whose heading names the warning level or phase asked about.
-
-    A procedure card has one section per warning colour or phase (台风蓝色、黄色预警 / 橙色 / 红色 /
-    解除后). The ranker finds the card but often leads with its general section, because every
-    section shares the card's words. A heading scores +1 per asked colour/phase value it names
-    and -1 per such slot it names only with other values (蓝色、黄色 when 红色 was asked); another
-    section replaces the lead only when it scores strictly higher.
-    """
-    if slots is None:
-        return lead
-    asked = {(m.slot, m.value) for m in slots.mentions(question) if m.slot in SECTION_SLOTS}
-    if not asked:
-        return lead
-    asked_slots = {slot for slot, _ in asked}
-
-    def agreement(chunk: Chunk) -> int:
-        heading = str(chunk.metadata.get("locator", ""))
-        named = {(m.slot, m.value) for m in slots.mentions(heading) if m.slot in asked_slots}
-        other = {slot for slot, _ in named} - {slot for slot, _ in named & asked}
-        return len(named & asked) - len(other)
-
-    best, best_score = lead.chunk, agreement(lead.chunk)
-    for chunk in document_chunks(lexical, lead.chunk):
-        score = agreement(chunk)
-        if score > best_score:
-            best, best_score = chunk, score
-    return lead if best is lead.chunk else ScoredChunk(best, lead.score, dict(lead.sources))
 
 
 def make_plan(
@@ -410,7 +375,12 @@ def _article_or_general(
         return AnswerPlan("article", evidence, numbers, summary_rank=summary)
     if lead_type == "procedure":
         section = matching_section(question, lead, lexical, slots)
-        return AnswerPlan("procedure", [section, *articles[:1]], numbers, whole_cards=True)
+        return AnswerPlan(
+            "procedure",
+            [*procedure_sections(section, items, asked_sections(question, slots)), *articles[:1]],
+            numbers,
+            whole_cards=True,
+        )
     if lead_type in POLICY_TYPES and intent == "policy":
         policy = [i for i in items if _type(i.chunk) in POLICY_TYPES]
         return AnswerPlan("policy", policy[:2], numbers)

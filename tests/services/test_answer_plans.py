@@ -141,6 +141,42 @@ def test_procedure_plan_keeps_the_lead_when_no_heading_fits_better(assistant: As
     assert plan.evidence[0].chunk is lead.chunk
 
 
+def _procedure_plan(assistant: Assistant, question: str, ranked: list[ScoredChunk]) -> list[str]:
+    plan = make_plan(
+        question,
+        "staff",
+        "procedure",
+        ranked,
+        assistant.retriever.lexical,
+        (),
+        slots=assistant.answer_service.follow_ups.vocabulary,
+    )
+    assert plan.kind == "procedure"
+    return [str(e.chunk.metadata.get("locator", "")) for e in plan.evidence]
+
+
+def test_procedure_plan_quotes_the_runner_up_section_when_it_leads_every_other_passage(
+    assistant: Assistant,
+) -> None:
+    general = _section(assistant, "typhoon-warning.md", "颜色代表什么")
+    after = _section(assistant, "typhoon-warning.md", "解除后")
+    chunks = assistant.retriever.lexical.chunks
+    article = next(ScoredChunk(c, 0.5) for c in chunks if c.metadata.get("article") == "第三条")
+    # two sections of the card first, then an article: both sections, then the article
+    sections = _procedure_plan(assistant, "台风过程中居委会要做哪些工作", [general, after, article])
+    assert sections == [general.chunk.metadata["locator"], after.chunk.metadata["locator"], "第二章 第三条"]
+    # an article between them: the card's lower section is not the next-best evidence
+    sections = _procedure_plan(assistant, "台风过程中居委会要做哪些工作", [general, article, after])
+    assert sections == [general.chunk.metadata["locator"], "第二章 第三条"]
+
+
+def test_a_procedure_section_chosen_for_the_asked_colour_stands_alone(assistant: Assistant) -> None:
+    red = _section(assistant, "typhoon-warning.md", "红色")
+    orange = _section(assistant, "typhoon-warning.md", "橙色")
+    sections = _procedure_plan(assistant, "台风红色预警时居委会要做什么", [red, orange])
+    assert sections == [red.chunk.metadata["locator"]]
+
+
 def test_a_guide_action_section_ranked_first_means_an_emergency_answer(assistant: Assistant) -> None:
     lead = _section(assistant, "elevator-trapped.md", "先做什么")
     plan = make_plan("电梯卡住了，人在里面", "staff", "obligation", [lead], assistant.retriever.lexical, ())
