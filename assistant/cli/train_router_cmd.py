@@ -23,6 +23,8 @@ CARD_LABELS = PROJECT_ROOT / "eval" / "card_labels.jsonl"
 INTENT_SET = PROJECT_ROOT / "eval" / "intent_questions.jsonl"
 PACK_SET = PROJECT_ROOT / "eval" / "pack_questions.jsonl"
 HELDOUT_SET = PROJECT_ROOT / "eval" / "router_heldout.jsonl"
+#: Guide questions written blind for the router alone (2026-12-08), with their own train/dev split.
+ROUTER_SET = PROJECT_ROOT / "eval" / "router_train.jsonl"
 
 
 def add_parser(sub: Any) -> None:
@@ -65,6 +67,7 @@ def train_card_router(assistant: Any) -> dict[str, Any]:
         return found.lexical, found.query_vector, found.bm25, found.items
 
     questions = ct.card_questions("guide", CARD_LABELS, load_eval_set(INTENT_SET), load_eval_set(BLIND_SET))
+    questions += ct.guide_questions(ROUTER_SET)
     rows = ct.collect(retrieve, features, questions)
     path = card_router_path(assistant.settings)
     figures: dict[str, Any] = ct.train(

@@ -2,9 +2,12 @@
 
 Labels: ``eval/card_labels.jsonl`` gives the card that answers each emergency and procedure
 question of the blind-written intent set (``null`` when no card covers it; ``also`` lists other
-acceptable cards), and the blind set's questions whose gold passage is a guide or procedure card
-count too. The intent set's every-fifth dev split and the blind dev split choose C and the
-threshold; the pack's own questions (``eval/pack_questions.jsonl``) are only evaluated.
+acceptable cards), the blind set's questions whose gold passage is a guide or procedure card
+count too, and ``eval/router_train.jsonl`` adds guide questions written blind for the router
+alone (many describing only what the person sees, and situations no guide covers). The dev
+splits of all three (the intent set's every fifth, the blind set's, the router set's every
+fifth) choose C and the threshold; the pack's own questions (``eval/pack_questions.jsonl``) and
+``eval/router_heldout.jsonl`` are only evaluated.
 """
 
 from __future__ import annotations
@@ -57,6 +60,13 @@ def card_questions(
 def heldout_questions(path: Path) -> list[CardQuestion]:
     """Guide questions kept out of training (``{"id", "audience", "q", "card", "also"}`` per line;
     ``card`` null when no guide covers the question)."""
+    return guide_questions(path, split="heldout")
+
+
+def guide_questions(path: Path, split: str | None = None) -> list[CardQuestion]:
+    """Guide questions of a router set, one JSON object per line: ``id``, ``audience``, ``q``,
+    ``card`` (null when no guide covers the question), ``also`` (other acceptable guides) and,
+    unless ``split`` is given, each row's ``split`` (``eval/router_train.jsonl``: train/dev)."""
     out: list[CardQuestion] = []
     if not path.is_file():
         return out
@@ -66,8 +76,8 @@ def heldout_questions(path: Path) -> list[CardQuestion]:
         row = json.loads(line)
         cards = [row["card"], *row.get("also", [])] if row.get("card") else []
         gold = frozenset(Path(c).name for c in cards)
-        question = CardQuestion(str(row["id"]), str(row["q"]), str(row["audience"]), "guide", gold, "heldout")
-        out.append(question)
+        part = split or str(row["split"])
+        out.append(CardQuestion(str(row["id"]), str(row["q"]), str(row["audience"]), "guide", gold, part))
     return out
 
 
@@ -136,6 +146,13 @@ def decisions(
 def train(train: Sequence[CardRows], dev: Sequence[CardRows]) -> dict[str, object]:
     """Logistic regression over card rows (balanced classes); C and the threshold chosen on dev.
 
+    The model is fitted on standardised features and saved with weights for the raw ones (the
+    same decision function), so the model file and :func:`.card_router.probability` stay as
+    they are. Why: the L2 penalty weighs every coefficient alike, and the features' scales
+    differ by more than ten times — e5's cosine similarities spread over about 0.02, BM25
+    ratios over about 0.3 — so unscaled, the penalty all but silenced the similarities, the
+    features that say how well the best card fits at all (a question no guide covers).
+
     Returns the model and its figures (right-decision rates on train and dev); :func:`save`
     writes them, once the caller has added any evaluation-only figures.
     """
@@ -143,12 +160,16 @@ def train(train: Sequence[CardRows], dev: Sequence[CardRows]) -> dict[str, objec
 
     X = np.vstack([d.rows for d in train if len(d.rows)])
     y = np.concatenate([d.gold for d in train if len(d.rows)]).astype(int)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0  # a constant feature: left as it is
     best: tuple[float, float, float, list[float], float] | None = None
     for c in (0.1, 0.3, 1.0, 3.0, 10.0):
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
-        model.fit(X, y)
-        weights = [float(w) for w in model.coef_[0]]
-        bias = float(model.intercept_[0])
+        model.fit((X - mean) / scale, y)
+        standardised = model.coef_[0]
+        weights = [float(w) for w in standardised / scale]
+        bias = float(model.intercept_[0] - float(np.sum(standardised * mean / scale)))
         for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2):
             score = float(np.mean(decisions(dev, weights, bias, float(threshold))))
             # ties: the smaller C (simpler model), then the lower threshold (answer rather than not)

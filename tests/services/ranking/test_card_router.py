@@ -17,6 +17,7 @@ from assistant.services.ranking.card_training import (
     CardQuestion,
     CardRows,
     decisions,
+    guide_questions,
     heldout_questions,
     save,
     train,
@@ -51,7 +52,7 @@ def test_heldout_router_questions_are_valid_and_never_trained_on() -> None:
     assert len(questions) >= 200 and len({q.id for q in questions}) == len(questions)
     trained = {
         json.loads(line)["q"]
-        for name in ("intent_questions.jsonl", "blindset.jsonl", "pack_questions.jsonl")
+        for name in ("intent_questions.jsonl", "blindset.jsonl", "pack_questions.jsonl", "router_train.jsonl")
         for line in (PROJECT_ROOT / "eval" / name).read_text(encoding="utf-8").splitlines()
         if line.strip()
     }
@@ -60,6 +61,27 @@ def test_heldout_router_questions_are_valid_and_never_trained_on() -> None:
         assert all((PROJECT_ROOT / "corpus" / "guides" / card).is_file() for card in question.gold_files)
     assert sum(not q.gold_files for q in questions) >= 30
     assert heldout_questions(path.with_name("absent.jsonl")) == []
+
+
+def test_router_training_questions_are_valid_and_far_from_the_heldout_ones() -> None:
+    """eval/router_train.jsonl: unique ids, a train/dev split, existing guides, "no guide" among
+    the answers — and no question close to a held-out one (same helpers' habits wrote both:
+    seven near-copies were dropped when it was assembled)."""
+    questions = guide_questions(PROJECT_ROOT / "eval" / "router_train.jsonl")
+    assert len(questions) >= 250 and len({q.id for q in questions}) == len(questions)
+    assert {q.split for q in questions} == {"train", "dev"}
+    assert sum(not q.gold_files for q in questions) >= 50
+    for question in questions:
+        assert all((PROJECT_ROOT / "corpus" / "guides" / card).is_file() for card in question.gold_files)
+
+    def bigrams(text: str) -> set[str]:
+        return {text[i : i + 2] for i in range(len(text) - 1)}
+
+    heldout = [bigrams(q.q) for q in heldout_questions(PROJECT_ROOT / "eval" / "router_heldout.jsonl")]
+    for question in questions:
+        mine = bigrams(question.q)
+        closest = max(len(mine & other) / len(mine | other) for other in heldout)
+        assert closest < 0.4, question.q
 
 
 def _rows(gold: int | None, strong: int) -> CardRows:
@@ -90,6 +112,25 @@ def test_training_learns_the_strong_card_and_a_threshold_for_none(tmp_path: Path
     assert all(decisions(data, saved["weights"], saved["bias"], saved["threshold"]))
     # a model that always abstains gets every card question wrong
     assert not any(decisions(data[:30], saved["weights"], saved["bias"], 1.01))
+
+
+def test_training_uses_a_feature_on_a_small_scale_as_much_as_one_on_a_large_scale() -> None:
+    """e5's similarities differ by hundredths between the right card and the rest, BM25 ratios by
+    tenths: fitted unscaled, the L2 penalty kept the similarity's weight too small to decide."""
+    rng = np.random.default_rng(7)
+    data = []
+    for i in range(60):
+        gold = i % 3
+        features = np.zeros((3, len(FEATURES)))
+        features[:, 0] = 0.86 + rng.normal(0, 0.002, 3)  # title_dense: a compressed cosine
+        features[gold, 0] += 0.02
+        features[:, 4] = rng.normal(0.3, 0.3, 3)  # bm25_best: wide, and here says nothing
+        question = CardQuestion(f"q{i}", "问题", "resident", "guide", frozenset(), "train")
+        data.append(CardRows(question, ["a", "b", "c"], ["a", "b", "c"], features, np.arange(3) == gold))
+    figures = train(data[:40], data[40:])
+    assert figures["dev_right"] >= 0.95
+    # the saved weights act on raw features: the same decisions without any scaling step
+    assert all(decisions(data, figures["weights"], figures["bias"], figures["threshold"]))
 
 
 @pytest.fixture(scope="module")
