@@ -157,16 +157,16 @@ def train(train: Sequence[CardRows], dev: Sequence[CardRows]) -> dict[str, objec
     writes them, once the caller has added any evaluation-only figures.
     """
     from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
     X = np.vstack([d.rows for d in train if len(d.rows)])
     y = np.concatenate([d.gold for d in train if len(d.rows)]).astype(int)
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    scale[scale < 1e-9] = 1.0  # a constant feature: left as it is
+    scaler = StandardScaler().fit(X)  # a constant feature keeps scale 1
+    mean, scale = scaler.mean_, scaler.scale_
     best: tuple[float, float, float, list[float], float] | None = None
     for c in (0.1, 0.3, 1.0, 3.0, 10.0):
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
-        model.fit((X - mean) / scale, y)
+        model.fit(scaler.transform(X), y)
         standardised = model.coef_[0]
         weights = [float(w) for w in standardised / scale]
         bias = float(model.intercept_[0] - float(np.sum(standardised * mean / scale)))
